@@ -1,0 +1,5 @@
+"""The `vss` executable (placeholder)."""
+
+
+def main() -> int:
+    return 0

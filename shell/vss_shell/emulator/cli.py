@@ -1,0 +1,5 @@
+"""vss-emulator (placeholder)."""
+
+
+def main() -> int:
+    return 0
