@@ -1,5 +1,192 @@
-"""The `vss` executable (placeholder)."""
+"""The ``vss`` executable: options, the session, and the mode (prompt or piped)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from vss_shell import __version__, paths
+
+EPILOG = """\
+modes:
+  vss                  the interactive shell (when stdin and stdout are terminals)
+  vss < cmds.txt       run commands from standard input, one per line
+  vss -f FILE          run commands from FILE
+  vss -c "mfa status"  run commands given here (several with ';')
+
+exit status:
+  0    every command succeeded
+  1    a command failed (API error, validation, refused by the server)
+  2    usage error (unknown command, bad arguments, bad options to vss)
+  130  interrupted
+
+environment:
+  VSS_PROFILE, VSS_ENDPOINT, VSS_USER, VSS_USER_PASS, VSS_USER_OTP, VSS_TOKEN,
+  VSS_SHELL_CONFIG, VSS_SHELL_HISTORY, NO_COLOR
+"""
 
 
-def main() -> int:
-    return 0
+def build_parser() -> argparse.ArgumentParser:
+    """The options of ``vss`` itself."""
+    p = argparse.ArgumentParser(
+        prog="vss", description="An interactive shell for the ITS Private Cloud (VSS) API: "
+        "account multi-factor authentication.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"vss-shell {__version__}")
+    run = p.add_argument_group("what to run")
+    run.add_argument("-c", dest="commands", metavar="COMMANDS",
+                     help="run these commands (separated by ';') and exit")
+    run.add_argument("-f", "--file", metavar="FILE", help="run the commands in FILE and exit")
+    run.add_argument("--keep-going", action="store_true",
+                     help="piped runs: go on after a failing command")
+    run.add_argument("--demo", action="store_true",
+                     help="start the local API emulator and use its demo account")
+    conn = p.add_argument_group("connection (over the profile's values)")
+    conn.add_argument("--profile", help="the profile to use (VSS_PROFILE)")
+    conn.add_argument("--endpoint", metavar="URL", help="API endpoint (VSS_ENDPOINT)")
+    conn.add_argument("--user", help="username (VSS_USER)")
+    conn.add_argument("--timeout", type=float, metavar="SECONDS", help="request timeout")
+    conn.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to verify TLS with")
+    conn.add_argument("--insecure", action="store_true",
+                      help="do NOT verify TLS certificates (warned)")
+    conn.add_argument("--no-token-cache", action="store_true",
+                      help="neither read nor write the token cache")
+    creds = p.add_argument_group("answers for scripts")
+    creds.add_argument("--password-file", metavar="FILE", help="read the password from FILE")
+    creds.add_argument("--otp-command", metavar="CMD",
+                       help="run CMD (no shell) to get a one-time code")
+    creds.add_argument("-y", "--yes", action="store_true", help="answer yes to confirmations")
+    out = p.add_argument_group("output and files")
+    out.add_argument("-o", "--output", choices=("table", "json"), help="output format")
+    out.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
+    out.add_argument("--no-auto-suggest", action="store_true",
+                     help="no grey suggestions from history")
+    out.add_argument("--config", metavar="PATH", help="profiles file (VSS_SHELL_CONFIG)")
+    out.add_argument("--history", metavar="PATH", help="history file (VSS_SHELL_HISTORY)")
+    out.add_argument("--debug", action="store_true",
+                     help="show tracebacks (secrets redacted)")
+    return p
+
+
+def _demo_password() -> str:
+    import tomllib
+
+    from vss_shell import shipped
+
+    return tomllib.loads(shipped.read_text("emulator.toml"))["accounts"]["demo"]["password"]
+
+
+def _entries(opts: argparse.Namespace) -> tuple[str, Iterable[tuple[int, Any]]]:
+    from vss_shell.batch import logical_lines
+    from vss_shell.commands.parser import split_commands
+
+    if opts.commands is not None:
+        return "-c", enumerate(split_commands(opts.commands), 1)
+    if opts.file and opts.file != "-":
+        handle = open(opts.file, encoding="utf-8")  # noqa: SIM115 - read as the run goes
+        return opts.file, logical_lines(handle)
+    return "<stdin>", logical_lines(sys.stdin)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``vss``; returns the exit status."""
+    opts = build_parser().parse_args(argv)
+    env = dict(os.environ)
+    interactive = (opts.commands is None and opts.file is None
+                   and sys.stdin.isatty() and sys.stdout.isatty())
+    color = not (opts.no_color or env.get("NO_COLOR")) and sys.stdout.isatty() and interactive
+
+    from vss_shell.ui import BatchUI, TerminalUI
+
+    ui = (TerminalUI if interactive else BatchUI)(color=color, assume_yes=opts.yes)
+    try:
+        return _run(opts, env, ui, interactive)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bool) -> int:
+    from vss_shell.commands import table
+    from vss_shell.context import Context
+    from vss_shell.credentials import CredentialSources
+    from vss_shell.errors import UsageError
+    from vss_shell.profiles import ProfileError, ProfileStore, resolve
+    from vss_shell.session import Session
+    from vss_shell.tokencache import TokenCache
+
+    store = ProfileStore(paths.profiles_path(opts.config)).load()
+    if store.problem:
+        ui.warn(store.problem)
+    options: dict[str, Any] = {
+        "profile": opts.profile, "endpoint": opts.endpoint, "username": opts.user,
+        "timeout": opts.timeout, "ca_bundle": opts.ca_bundle, "output": opts.output,
+        "verify_tls": False if opts.insecure else None,
+        "token_cache": False if opts.no_token_cache else None,
+    }
+    emulator, password = None, None
+    try:
+        if opts.demo:
+            from vss_shell.emulator import Emulator
+
+            emulator = Emulator(log=None)
+            emulator.start(host="127.0.0.1", port=0)
+            password = _demo_password()
+            env = {}
+            options.update(profile="demo", endpoint=emulator.url, username="demo",
+                           token_cache=False)
+        try:
+            settings = resolve(store, options=options, env=env)
+        except ProfileError as exc:
+            ui.error(f"vss: {exc}")
+            return 2
+        if not settings.verify_tls:
+            ui.warn("TLS certificate verification is OFF: the connection can be intercepted.")
+        sources = CredentialSources(env, opts.password_file, opts.otp_command)
+        cache = TokenCache(paths.tokens_path())
+        carried = {k: options[k] for k in ("timeout", "ca_bundle", "verify_tls", "token_cache")}
+
+        def session_for(name: str) -> Session:
+            try:
+                chosen = resolve(store, profile=name, options=carried, env={})
+            except ProfileError as exc:
+                raise UsageError(str(exc)) from None
+            return Session(chosen, sources, cache=cache)
+
+        ctx = Context(table(), ui, Session(settings, sources, cache=cache, password=password),
+                      store, output=settings.output, demo=emulator,
+                      autosuggest=not opts.no_auto_suggest, pretty_json=interactive,
+                      session_factory=session_for)
+        if interactive:
+            from vss_shell import repl
+
+            return repl.run(ctx, history=paths.history_path(opts.history),
+                            banner=banner(ctx), debug=opts.debug)
+        from vss_shell import batch
+
+        try:
+            name, entries = _entries(opts)
+        except UsageError as exc:
+            ui.error(f"vss: {exc}")
+            return 2
+        except OSError as exc:
+            ui.error(f"vss: cannot read {opts.file}: {exc.strerror}")
+            return 2
+        return batch.run(ctx, name, entries, keep_going=opts.keep_going, debug=opts.debug)
+    finally:
+        if emulator is not None:
+            emulator.stop()
+
+
+def banner(ctx: Any) -> str:
+    """The first lines of an interactive shell."""
+    head = f"vss-shell {__version__}"
+    if ctx.demo is not None:
+        return (f"{head}: demo mode, on a local emulator at {ctx.settings.endpoint}\n"
+                "Account 'demo' (its password is already set). 'outbox' shows what the\n"
+                "emulator sends by email and SMS. Type 'help' for commands, Ctrl-D to leave.")
+    user = ctx.session.username or "no user yet"
+    return (f"{head}: profile {ctx.settings.name} ({ctx.settings.endpoint}), {user}\n"
+            "Type 'help' for commands, Tab to complete, Ctrl-D to leave.")

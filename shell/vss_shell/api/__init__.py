@@ -1,0 +1,68 @@
+"""The VSS API client layer: typed errors, the token, and (lazily) the HTTP client.
+
+``VssClient`` is imported on first use (``from vss_shell.api import VssClient``
+works) so that importing this package does not import ``requests``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vss_shell.api.errors import (
+    ApiError,
+    ApiTimeout,
+    BadCredentials,
+    BadRequest,
+    ClientError,
+    Conflict,
+    ConnectionFailed,
+    Forbidden,
+    HttpError,
+    InvalidDisableToken,
+    InvalidEndpoint,
+    InvalidResponse,
+    MfaEnforced,
+    NotFound,
+    OtpRequired,
+    RateLimited,
+    ServerError,
+    TokenRejected,
+    TransportError,
+)
+from vss_shell.api.token import Token, TokenFormatError
+
+if TYPE_CHECKING:
+    from vss_shell.api.client import VssClient
+
+__all__ = [
+    "ApiError",
+    "ApiTimeout",
+    "BadCredentials",
+    "BadRequest",
+    "ClientError",
+    "Conflict",
+    "ConnectionFailed",
+    "Forbidden",
+    "HttpError",
+    "InvalidDisableToken",
+    "InvalidEndpoint",
+    "InvalidResponse",
+    "MfaEnforced",
+    "NotFound",
+    "OtpRequired",
+    "RateLimited",
+    "ServerError",
+    "Token",
+    "TokenFormatError",
+    "TokenRejected",
+    "TransportError",
+    "VssClient",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "VssClient":
+        from vss_shell.api.client import VssClient
+
+        return VssClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,269 @@
+"""``mfa``: enrol, verify, have a code sent, disable, and show the status."""
+
+from __future__ import annotations
+
+import os
+import re
+from types import SimpleNamespace as Args
+from typing import Any
+
+from vss_shell.api.errors import OtpRequired
+from vss_shell.commands.table import Arg, Command, Opt, Table
+from vss_shell.constants import MFA_METHODS
+from vss_shell.context import Context
+from vss_shell.errors import MissingAnswer, ShellError, UsageError
+from vss_shell.savefile import save_private
+
+#: Tries a person gets for the code that finishes enrolment.
+VERIFY_TRIES = 3
+_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+_WHERE = {"EMAIL": "your email", "SMS": "the SMS", "AUTHENTICATOR": "your authenticator app"}
+
+
+def check_phone(text: str) -> str:
+    """A phone number as typed, if it looks like one (7 to 15 digits)."""
+    digits = re.sub(r"\D", "", text)
+    if not _PHONE.match(text.strip()) or not 7 <= len(digits) <= 15:
+        raise UsageError(f"invalid phone number '{text}' (for example 416-555-0123, "
+                         "(416) 555-0123 or +1 416 555 0123)")
+    return text.strip()
+
+
+def check_code(text: str) -> str:
+    """A 6-digit code; spaces are ignored."""
+    code = re.sub(r"\s", "", text)
+    if not re.fullmatch(r"\d{6}", code):
+        raise ShellError("a code is 6 digits (spaces are ignored)")
+    return code
+
+
+def _remember_method(ctx: Context, method: str | None) -> None:
+    """Keep the MFA method in the profile, so login knows whether to send a code."""
+    ctx.settings.mfa_method = method
+    if ctx.demo is not None:
+        return
+    from vss_shell.profiles import ProfileError
+
+    try:
+        if method:
+            ctx.store.set(ctx.settings.name, "mfa_method", method)
+        else:
+            ctx.store.unset(ctx.settings.name, "mfa_method")
+    except ProfileError as exc:
+        ctx.ui.warn(f"the profile does not remember the MFA method: {exc}")
+
+
+# --- mfa mk -----------------------------------------------------------------
+
+
+def _precheck(ctx: Context, a: Args, as_json: bool) -> None:
+    """Without a terminal, fail before any request when an answer is missing."""
+    ui = ctx.ui
+    if ui.can_ask:
+        return
+    missing = []
+    if a.method == "AUTHENTICATOR" and not as_json:
+        if a.qr is None:
+            missing.append("--qr or --no-qr")
+        if a.show_key is None:
+            missing.append("--show-key or --no-show-key")
+    if not a.no_verify and not ctx.session.sources.has_otp:
+        missing.append("--no-verify (then 'mfa verify CODE'), or VSS_USER_OTP or --otp-command")
+    if a.save_codes and os.path.exists(os.path.expanduser(a.save_codes)) and not ui.assume_yes:
+        missing.append(f"--yes to overwrite {a.save_codes}, or another --save-codes FILE")
+    if missing:
+        raise MissingAnswer("no terminal to answer the questions of 'mfa mk': use "
+                            + "; ".join(missing))
+
+
+def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any], as_json: bool) -> None:
+    from vss_shell import qr
+
+    ui, uri, key = ctx.ui, str(resp.get("uri", "")), str(resp.get("key", ""))
+    if a.qr_file:
+        save_private(ui, a.qr_file, lambda: qr.file_bytes(uri, a.qr_file), what="QR code")
+    if as_json:
+        return
+    show_qr = a.qr if a.qr is not None else ui.confirm(
+        "Show a QR code to scan with your authenticator app?", flag="--qr or --no-qr",
+        default=True)
+    if show_qr:
+        ui.out(qr.terminal(uri, invert=bool(a.invert), color=ui.color))
+    show_key = a.show_key if a.show_key is not None else ui.confirm(
+        "Display the secret key (to type into the app instead)?",
+        flag="--show-key or --no-show-key", default=not show_qr)
+    if show_key:
+        ui.info("Secret key:")
+        ui.out(key)
+
+
+def _save_codes(ctx: Context, a: Args, user: str, issuer: str, codes: list[str]) -> str | None:
+    ui = ctx.ui
+    path = a.save_codes
+    if path is None:
+        if not ui.can_ask or not ui.confirm("Save the recovery codes to a file?",
+                                            flag="--save-codes FILE", default=True):
+            return None
+        default = f"{user}_{issuer.replace(' ', '_')}_recovery_codes.txt"
+        path = ui.ask("File name", flag="--save-codes FILE", default=default)
+    text = "".join(f"{c}\n" for c in codes)
+    return save_private(ui, path, lambda: text.encode(), what="recovery codes")
+
+
+def _finish_enrolment(ctx: Context, method: str) -> bool:
+    """Ask for codes until one verifies; False when the person gives up."""
+    ui, session = ctx.ui, ctx.session
+    if method in ("EMAIL", "SMS"):
+        sent = session.call(ui, lambda c, u, p: c.request_code(u, p))
+        ui.info(str(sent.get("message") or "A code was sent."))
+    interactive = not session.sources.has_otp
+    for attempt in range(1, (VERIFY_TRIES if interactive else 1) + 1):
+        try:
+            code = session.sources.otp(ui, f"Enter the 6-digit code from {_WHERE[method]}")
+            code = check_code(code)
+            resp = session.call(ui, lambda c, u, p, code=code: c.verify_mfa(u, p, code))
+        except KeyboardInterrupt:
+            return False
+        except (OtpRequired, ShellError) as exc:
+            if isinstance(exc, MissingAnswer) or not interactive:
+                raise
+            ui.error(f"{exc}" + ("; try again" if attempt < VERIFY_TRIES else ""))
+            continue
+        ui.info(str(resp.get("message") or "MFA enabled."))
+        return True
+    return False
+
+
+def mk(ctx: Context, a: Args) -> dict[str, Any]:
+    """Enrol in MFA."""
+    method, as_json = a.method, ctx.wants_json(a.output)
+    if a.phone and method != "SMS":
+        raise UsageError("--phone goes with SMS only")
+    phone = None
+    if method == "SMS":
+        if not a.phone:
+            raise UsageError("SMS needs a phone number: mfa mk SMS --phone NUMBER")
+        phone = check_phone(a.phone)
+    if a.qr_file and not a.qr_file.lower().endswith((".svg", ".png")):
+        raise UsageError(f"--qr-file {a.qr_file}: name it .svg or .png")
+    _precheck(ctx, a, as_json)
+    ui, session = ctx.ui, ctx.session
+    resp = session.call(ui, lambda c, u, p: c.enable_mfa(u, p, method, phone))
+    user = session.username or ""
+    issuer = str(resp.get("issuer") or "ITS Private Cloud")
+    codes = [str(c) for c in resp.get("recovery_codes") or []]
+    ctx.notes["pending_method"] = method
+    ui.info(str(resp.get("message") or "MFA enrolment started."))
+    result: dict[str, Any] = {"method": method, "status": "pending", "issuer": issuer}
+    if method == "AUTHENTICATOR":
+        if as_json:
+            result.update(key=resp.get("key"), uri=resp.get("uri"))
+        _show_authenticator(ctx, a, resp, as_json)
+    if as_json:
+        result["recovery_codes"] = codes
+    else:
+        ui.info("Recovery codes (each stands in once for a code; keep them safe):")
+        ui.out("\n".join(f"  {c}" for c in codes))
+    saved = _save_codes(ctx, a, user, issuer, codes)
+    if saved:
+        result["recovery_codes_file"] = saved
+    if a.no_verify or not _finish_enrolment(ctx, method):
+        ui.info("Enrolment is pending: finish it with 'mfa verify CODE'.")
+        return result
+    result["status"] = "enabled"
+    ctx.notes.pop("pending_method", None)
+    _remember_method(ctx, method)
+    return result
+
+
+# --- the others -------------------------------------------------------------
+
+
+def verify(ctx: Context, a: Args) -> dict[str, Any] | None:
+    """Check a code; finishes a pending enrolment."""
+    ui, session = ctx.ui, ctx.session
+    raw = a.code if a.code else session.sources.otp(ui, "Enter the 6-digit code")
+    code = check_code(raw)
+    resp = session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
+    message = str(resp.get("message") or "Code verified.")
+    if "pending_method" in ctx.notes:
+        _remember_method(ctx, ctx.notes.pop("pending_method"))
+    if ctx.wants_json(a.output):
+        return {"verified": True, "message": message}
+    ui.info(message)
+    return None
+
+
+def token(ctx: Context, a: Args) -> dict[str, Any] | None:
+    """Have a code sent by email or SMS."""
+    resp = ctx.session.call(ctx.ui, lambda c, u, p: c.request_code(u, p))
+    message = str(resp.get("message") or "A code was sent.")
+    if ctx.wants_json(a.output):
+        return {"message": message}
+    ctx.ui.info(message)
+    return None
+
+
+def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
+    """Disable MFA: the server emails a token that confirms it."""
+    ui, session = ctx.ui, ctx.session
+    as_json = ctx.wants_json(a.output)
+    confirmation = a.token
+    if not confirmation:
+        user = session.user(ui)
+        ui.confirm_or_cancel(f"Disable MFA for {user}?", flag="--yes")
+        resp = session.call(ui, lambda c, u, p: c.disable_mfa(u, p))
+        ui.info(str(resp.get("message") or "Confirmation email sent."))
+        if not ui.can_ask:
+            ui.info("Finish with: mfa rm --token TOKEN (the token from the email)")
+            return {"status": "confirmation sent"} if as_json else None
+        confirmation = ui.ask_secret("Confirmation token from the email",
+                                     flag="--token TOKEN")
+    resp = session.call(ui, lambda c, u, p: c.confirm_disable_mfa(u, p, confirmation.strip()))
+    message = str(resp.get("message") or "MFA disabled.")
+    _remember_method(ctx, None)
+    if as_json:
+        return {"status": "disabled", "message": message}
+    ui.info(message)
+    return None
+
+
+STATUS_FIELDS = ("enabled", "method", "enabled_on", "disabled_on")
+
+
+def status(ctx: Context, a: Args) -> dict[str, Any]:
+    """The four fields of ``vss-cli account get mfa``."""
+    totp = ctx.session.call_v2(ctx.ui, lambda c, t: c.get_mfa_status(t))
+    return {key: totp.get(key) for key in STATUS_FIELDS}
+
+
+MK_HELP = """\
+Starts enrolment. AUTHENTICATOR shows a QR code and the key for your app;
+EMAIL and SMS have a code sent. The recovery codes are shown once and may be
+saved to a file (mode 0600, never overwritten without asking). Then the
+shell asks for a code to finish; 'mfa verify' finishes later."""
+
+
+def register(table: Table) -> None:
+    """Declare the ``mfa`` commands."""
+    table.group("mfa", "multi-factor authentication: enrol, verify, disable, status")
+    method = Arg("method", "how codes come", MFA_METHODS, upper=True)
+    table.add(Command(("mfa", "mk"), "enrol in MFA (EMAIL, AUTHENTICATOR or SMS)", mk,
+                      args=(method,),
+                      opts=(Opt("--phone", "phone number for SMS", "NUMBER"),
+                            Opt("--qr", "show the QR code in the terminal", negatable=True),
+                            Opt("--invert", "draw the QR code for a light terminal without colour"),
+                            Opt("--qr-file", "save the QR code as SVG or PNG", "PATH"),
+                            Opt("--show-key", "display the secret key", negatable=True),
+                            Opt("--save-codes", "save the recovery codes to FILE", "FILE"),
+                            Opt("--no-verify", "stop before the code; finish with 'mfa verify'")),
+                      long_help=MK_HELP))
+    table.add(Command(("mfa", "verify"), "check a code; finishes a pending enrolment", verify,
+                      args=(Arg("code", "the 6-digit code", required=False, secret=True),)))
+    table.add(Command(("mfa", "token"), "have a code sent by email or SMS", token))
+    table.add(Command(("mfa", "rm"), "disable MFA (confirmed with a token sent by email)", rm,
+                      opts=(Opt("--token", "the confirmation token from the email", "TOKEN",
+                                secret=True),),
+                      long_help=("Asks the server to disable MFA; it emails a confirmation token,\n"
+                                 "which the shell then asks for. '--token TOKEN' gives it.")))
+    table.add(Command(("mfa", "status"), "show whether MFA is on, its method and dates", status))

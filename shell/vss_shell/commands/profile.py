@@ -1,0 +1,137 @@
+"""``profile``: list, show, switch, add, change and remove connection profiles."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace as Args
+from typing import Any
+
+from vss_shell.commands.table import Arg, Command, Opt, Table
+from vss_shell.context import Context
+from vss_shell.errors import ShellError, UsageError
+from vss_shell.profiles import PROFILE_KEYS, ProfileError
+
+
+def _names(ctx: Context | None) -> list[str]:
+    return ctx.store.names() if ctx is not None else []
+
+
+def _names_and_keys(ctx: Context | None) -> list[str]:
+    return _names(ctx) + list(PROFILE_KEYS)
+
+
+def _keys(ctx: Context | None) -> list[str]:
+    return list(PROFILE_KEYS)
+
+
+def _flag(key: str) -> str:
+    return "--user" if key == "username" else "--" + key.replace("_", "-")
+
+
+#: ``profile add`` options, one per profile key (from the schema).
+ADD_OPTS = tuple(
+    Opt(_flag(key), spec.help, None if spec.kind == "bool" else key.upper(),
+        spec.choices, negatable=spec.kind == "bool")
+    for key, spec in PROFILE_KEYS.items()
+)
+
+
+def _store_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except ProfileError as exc:
+        raise ShellError(str(exc)) from None
+
+
+def ls(ctx: Context, a: Args) -> list[dict[str, Any]]:
+    """Every profile; the active one marked."""
+    active, default = ctx.settings.name, ctx.store.default_name
+    return [{"active": "*" if p.name == active else "", "name": p.name, "endpoint": p.endpoint,
+             "user": p.username, "default": p.name == default}
+            for p in ctx.store.profiles()]
+
+
+def show(ctx: Context, a: Args) -> list[dict[str, Any]]:
+    """A profile's values; for the active one, where each value came from."""
+    if a.name and a.name != ctx.settings.name:
+        profile = _store_call(ctx.store.get, a.name)
+        return [{"key": key, "value": getattr(profile, key),
+                 "source": "profile" if key in profile.explicit else "default"}
+                for key in PROFILE_KEYS]
+    settings = ctx.settings
+    rows = [{"key": "profile", "value": settings.name,
+             "source": settings.sources.get("profile", "")}]
+    rows += [{"key": key, "value": getattr(settings, key), "source": settings.sources.get(key)}
+             for key in PROFILE_KEYS]
+    return rows
+
+
+def use(ctx: Context, a: Args) -> None:
+    """Switch the session to another profile."""
+    _store_call(ctx.store.get, a.name)
+    ctx.use_profile(a.name)
+    ctx.ui.info(f"Using profile {ctx.settings.name} ({ctx.settings.endpoint}); logged out.")
+
+
+def add(ctx: Context, a: Args) -> None:
+    """Add a profile."""
+    if not a.endpoint:
+        raise UsageError("profile add needs --endpoint URL")
+    keys = {key: getattr(a, _flag(key).lstrip("-").replace("-", "_"))
+            for key in PROFILE_KEYS if key != "endpoint"}
+    _store_call(ctx.store.add, a.name, a.endpoint, **keys)
+    ctx.ui.info(f"Added profile {a.name}.")
+
+
+def set_key(ctx: Context, a: Args) -> None:
+    """Change one key of a profile (the active one when NAME is left out)."""
+    if a.value is None:
+        name, key, value = ctx.settings.name, a.first, a.second
+    else:
+        name, key, value = a.first, a.second, a.value
+    if key not in PROFILE_KEYS:
+        raise ShellError(f"unknown profile key '{key}' (keys: {', '.join(PROFILE_KEYS)})")
+    profile = _store_call(ctx.store.set, name, key, value)
+    shown = getattr(profile, key)
+    ctx.ui.info(f"{name}: {key} = {shown}" if value != "" else f"{name}: {key} unset")
+    if name == ctx.settings.name:
+        ctx.use_profile(name, refresh=True)
+
+
+def rm(ctx: Context, a: Args) -> None:
+    """Remove a profile (asks first)."""
+    _store_call(ctx.store.get, a.name)
+    if not a.yes:
+        ctx.ui.confirm_or_cancel(f"Remove profile {a.name}?", flag="--yes")
+    _store_call(ctx.store.remove, a.name, active=ctx.settings.name)
+    ctx.ui.info(f"Removed profile {a.name}.")
+
+
+def default(ctx: Context, a: Args) -> None:
+    """Make a profile the default for new shells."""
+    _store_call(ctx.store.set_default, a.name)
+    ctx.ui.info(f"{a.name} is now the default profile.")
+
+
+def register(table: Table) -> None:
+    """Declare the ``profile`` commands."""
+    table.group("profile", "connection profiles: list, show, use, add, set, rm, default")
+    name = Arg("name", "a profile name", _names)
+    table.add(Command(("profile", "ls"), "list the profiles (* marks the active one)", ls))
+    table.add(Command(("profile", "show"), "show a profile's values and where they come from",
+                      show, args=(Arg("name", "a profile name", _names, required=False),)))
+    table.add(Command(("profile", "use"), "switch to another profile (logs out)", use,
+                      args=(name,), output=False))
+    table.add(Command(("profile", "add"), "add a profile", add,
+                      args=(Arg("name", "the new profile's name"),), opts=ADD_OPTS,
+                      output=False))
+    table.add(Command(("profile", "set"), "change a key: profile set [NAME] KEY VALUE", set_key,
+                      args=(Arg("first", "a profile name, or the key", _names_and_keys),
+                            Arg("second", "the key, or its value", _keys),
+                            Arg("value", "the value ('' unsets the key)", required=False)),
+                      output=False,
+                      long_help="Keys: " + ", ".join(f"{k} ({s.help})"
+                                                     for k, s in PROFILE_KEYS.items())))
+    table.add(Command(("profile", "rm"), "remove a profile (asks first)", rm, args=(name,),
+                      opts=(Opt("--yes", "do not ask"),), output=False))
+    table.add(Command(("profile", "default"), "make a profile the default", default,
+                      args=(name,), output=False))

@@ -1,0 +1,91 @@
+"""Where passwords and codes come from: variables, files, commands, a person.
+
+For scripts each has a non-interactive source (``VSS_USER_PASS``,
+``--password-file``, ``VSS_USER_OTP``, ``--otp-command``); otherwise the UI
+asks, without echo. Values are returned, never logged.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vss_shell.errors import ShellError
+from vss_shell.ui import UI
+
+OTP_COMMAND_TIMEOUT = 30.0
+
+
+@dataclass
+class CredentialSources:
+    """The non-interactive sources a run was given."""
+
+    env: Mapping[str, str]
+    password_file: str | None = None
+    otp_command: str | None = None
+
+    def password(self, ui: UI, user: str) -> str:
+        """The password: ``VSS_USER_PASS``, ``--password-file``, or asked."""
+        if self.env.get("VSS_USER_PASS"):
+            return self.env["VSS_USER_PASS"]
+        if self.password_file:
+            return self._read_password_file(ui)
+        return ui.ask_secret(f"Password for {user}",
+                             flag="VSS_USER_PASS or --password-file FILE")
+
+    def _read_password_file(self, ui: UI) -> str:
+        path = os.path.expanduser(self.password_file or "")
+        try:
+            mode = os.stat(path).st_mode
+            with open(path, encoding="utf-8") as handle:
+                first = handle.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise ShellError(f"cannot read password file {path}: {exc.strerror}") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            ui.warn(f"password file {path} is readable by others (chmod 600 {path})")
+        if not first:
+            raise ShellError(f"password file {path} is empty")
+        return first
+
+    @property
+    def has_otp(self) -> bool:
+        """Whether a code can be had without asking."""
+        return bool(self.otp_command or self.env.get("VSS_USER_OTP"))
+
+    def otp(self, ui: UI, question: str) -> str:
+        """A one-time code: ``--otp-command``, ``VSS_USER_OTP``, or asked."""
+        if self.otp_command:
+            return run_otp_command(self.otp_command)
+        if self.env.get("VSS_USER_OTP"):
+            return self.env["VSS_USER_OTP"].strip()
+        return ui.ask_secret(question, flag="VSS_USER_OTP or --otp-command CMD")
+
+
+def run_otp_command(command: str, timeout: float = OTP_COMMAND_TIMEOUT) -> str:
+    """Run ``command`` (no shell) and return the code it prints."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ShellError(f"cannot read --otp-command: {exc}") from None
+    if not argv:
+        raise ShellError("--otp-command is empty")
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, check=False)
+    except FileNotFoundError:
+        raise ShellError(f"--otp-command: {argv[0]}: command not found") from None
+    except subprocess.TimeoutExpired:
+        raise ShellError(f"--otp-command: {argv[0]} did not finish in {timeout:g} s") from None
+    except OSError as exc:
+        raise ShellError(f"--otp-command: {argv[0]}: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise ShellError(f"--otp-command: {argv[0]} exited with status {done.returncode}")
+    lines = done.stdout.strip().splitlines()
+    code = lines[-1].strip() if lines else ""
+    if not code:
+        raise ShellError(f"--otp-command: {argv[0]} printed no code")
+    return code

@@ -1,0 +1,70 @@
+"""Running one command line, and turning any failure into one line.
+
+The interactive loop and piped runs both call :func:`execute` and
+:func:`failure`; only how they print the line differs.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vss_shell.commands.builtin import ExitShell, help_text
+from vss_shell.commands.parser import Help, parse
+from vss_shell.context import Context
+from vss_shell.errors import ShellError, UsageError
+
+REDACTED = "<redacted>"
+
+__all__ = ["ExitShell", "Failure", "execute", "failure", "redact"]
+
+
+def execute(ctx: Context, words: list[str]) -> None:
+    """Parse ``words`` against the table and run the command's handler."""
+    parsed = parse(ctx.table, words, ctx)
+    if parsed is None:
+        return
+    if isinstance(parsed, Help):
+        ctx.ui.out(help_text(ctx.table, parsed.target))
+        return
+    command = parsed.command
+    if command.demo_only and ctx.demo is None:
+        raise ShellError(f"'{command.name}' works only in demo mode (vss --demo)")
+    result = command.handler(ctx, parsed.args)
+    ctx.emit(result, getattr(parsed.args, "output", None))
+
+
+@dataclass
+class Failure:
+    """What went wrong, as the person sees it."""
+
+    status: int
+    message: str
+    usage: str | None = None
+    detail: str | None = None  # a redacted traceback, for --debug
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def failure(exc: BaseException, secrets: Iterable[str] = (), *, debug: bool = False) -> Failure:
+    """One line (and an exit status) for any exception a command raised."""
+    from vss_shell.api.errors import ApiError
+
+    secrets = list(secrets)
+    detail = redact("".join(traceback.format_exception(exc)), secrets) if debug else None
+    if isinstance(exc, KeyboardInterrupt):
+        return Failure(130, "cancelled", detail=detail)
+    if isinstance(exc, UsageError):
+        return Failure(exc.exit_status, str(exc), exc.usage, detail)
+    if isinstance(exc, ShellError | ApiError):
+        return Failure(getattr(exc, "exit_status", 1), redact(str(exc), secrets), detail=detail)
+    line = redact(f"{type(exc).__name__}: {exc}".splitlines()[0], secrets)
+    hint = "" if debug else " (run with --debug for details)"
+    return Failure(1, f"internal error: {line}{hint}", detail=detail)

@@ -1,0 +1,26 @@
+"""The history file: lines as typed in memory, secrets masked on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from prompt_toolkit.history import FileHistory
+
+from vss_shell.commands.parser import mask_secrets
+from vss_shell.commands.table import Table
+
+
+class MaskingFileHistory(FileHistory):
+    """A FileHistory (mode 0600) that writes secrets as ``******``."""
+
+    def __init__(self, path: str | Path, table: Table) -> None:
+        path = Path(path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+        self.table = table
+        super().__init__(str(path))
+
+    def store_string(self, string: str) -> None:
+        super().store_string(mask_secrets(self.table, string))

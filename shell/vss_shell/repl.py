@@ -1,0 +1,101 @@
+"""The interactive loop: prompt, toolbar, key bindings, history, completion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory, ConditionalAutoSuggest
+from prompt_toolkit.filters import Condition, completion_is_selected, has_completions
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.shortcuts import CompleteStyle
+from prompt_toolkit.styles import Style
+
+from vss_shell.commands.parser import split
+from vss_shell.completion import ShellCompleter
+from vss_shell.context import Context
+from vss_shell.dispatch import ExitShell, execute, failure
+from vss_shell.history import MaskingFileHistory
+from vss_shell.lexer import STYLE, ShellLexer
+
+UI_STYLE = {
+    **STYLE,
+    "prompt": "bold",
+    "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
+    "bottom-toolbar.key": "bold #ffffff",
+    "bottom-toolbar.state": "#87d787",
+}
+
+
+def prompt_text(ctx: Context) -> str:
+    """``vss (PROFILE) > ``."""
+    return f"vss ({'demo' if ctx.demo is not None else ctx.settings.name}) > "
+
+
+def toolbar(ctx: Context) -> StyleAndTextTuples:
+    """Profile and endpoint, user, session state, and the keys."""
+    session, settings = ctx.session, ctx.settings
+    return [
+        ("class:bottom-toolbar.key", f" {settings.name}"),
+        ("", f" {settings.endpoint} · "),
+        ("class:bottom-toolbar.key", session.username or "no user"),
+        ("", " · "),
+        ("class:bottom-toolbar.state", session.describe()),
+        ("", " · F1 help · Tab complete · Ctrl-D exit "),
+    ]
+
+
+def key_bindings() -> KeyBindings:
+    """Enter takes a selected completion instead of running; F1 shows help."""
+    kb = KeyBindings()
+
+    @kb.add("enter", filter=has_completions & completion_is_selected)
+    def _accept_completion(event: KeyPressEvent) -> None:
+        event.current_buffer.complete_state = None
+
+    @kb.add("f1")
+    def _help(event: KeyPressEvent) -> None:
+        event.app.exit(result="help")
+
+    return kb
+
+
+def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int:
+    """Read and run commands until ``exit`` or Ctrl-D; returns the exit status."""
+    prompt = PromptSession(
+        message=lambda: [("class:prompt", prompt_text(ctx))],
+        history=MaskingFileHistory(history, ctx.table),
+        auto_suggest=ConditionalAutoSuggest(AutoSuggestFromHistory(),
+                                            Condition(lambda: ctx.autosuggest)),
+        completer=ShellCompleter(ctx.table, lambda: ctx),
+        complete_while_typing=True,
+        complete_style=CompleteStyle.COLUMN,
+        lexer=ShellLexer(ctx.table),
+        bottom_toolbar=lambda: toolbar(ctx),
+        key_bindings=key_bindings(),
+        style=Style.from_dict(UI_STYLE),
+        include_default_pygments_style=False,
+        refresh_interval=30,
+    )
+    ctx.ui.out(banner)
+    while True:
+        try:
+            line = prompt.prompt()
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        try:
+            execute(ctx, split(line))
+        except ExitShell:
+            break
+        except (Exception, KeyboardInterrupt) as exc:
+            report = failure(exc, ctx.session.secrets(), debug=debug)
+            if report.detail:
+                ctx.ui.error(report.detail.rstrip())
+            ctx.ui.error(f"error: {report.message}" if report.status != 130 else "Cancelled.")
+            if report.usage:
+                ctx.ui.error(report.usage)
+    ctx.session.close()
+    return 0

@@ -1,0 +1,197 @@
+"""The session: one profile, one API client, one token, the password in memory.
+
+Commands ask the session for credentials (MFA calls use the password) or for
+a bearer token (``/v2/`` calls). The token is reused until it is about to
+expire, then renewed once, asking for a fresh code when MFA is on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from vss_shell.api.errors import ApiError, BadCredentials, HttpError, OtpRequired
+from vss_shell.api.token import Token, TokenFormatError
+from vss_shell.credentials import CredentialSources
+from vss_shell.errors import ShellError
+from vss_shell.ui import UI
+
+if TYPE_CHECKING:
+    from vss_shell.api.client import VssClient
+    from vss_shell.profiles import Settings
+    from vss_shell.tokencache import TokenCache
+
+T = TypeVar("T")
+
+#: A token with less than this many seconds left is renewed before use.
+RENEW_MARGIN = 60.0
+#: Wrong codes a person may retry at a prompt.
+OTP_TRIES = 3
+
+
+class Session:
+    """The authenticated state the shell keeps between commands."""
+
+    def __init__(self, settings: Settings, sources: CredentialSources, *,
+                 cache: TokenCache | None = None, password: str | None = None) -> None:
+        self.settings = settings
+        self.sources = sources
+        self.cache = cache if settings.token_cache else None
+        self.username: str | None = settings.username
+        self.token: Token | None = None
+        self._password = password
+        self._client: VssClient | None = None
+        self.token_requests = 0
+
+    # --- plumbing -------------------------------------------------------------
+    @property
+    def client(self) -> VssClient:
+        """The API client, made on first use (importing requests then)."""
+        if self._client is None:
+            from vss_shell.api.client import VssClient
+
+            self._client = VssClient(self.settings.endpoint, timeout=self.settings.timeout,
+                                     verify=self.settings.verify)
+        return self._client
+
+    def close(self) -> None:
+        """Close connections; forget nothing else."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def describe(self) -> str:
+        """The state in a few words, for the toolbar and ``whoami``."""
+        token = self.token
+        if token is None or token.expired():
+            return "logged out" if token is None else "token expired"
+        minutes = int(token.seconds_left() // 60)
+        return f"token {minutes} min · MFA {'on' if token.mfa else 'off'}"
+
+    # --- credentials ----------------------------------------------------------
+    def user(self, ui: UI) -> str:
+        """The username, asked once when no profile, option or variable gave it."""
+        if not self.username:
+            self.username = ui.ask("Username", flag="--user or VSS_USER")
+        return self.username
+
+    def credentials(self, ui: UI) -> tuple[str, str]:
+        """Username and password; the password is asked once per session."""
+        user = self.user(ui)
+        if self._password is None:
+            self._password = self.sources.password(ui, user)
+        return user, self._password
+
+    def call(self, ui: UI, fn: Callable[[VssClient, str, str], T]) -> T:
+        """Run a Basic-auth call; a refused password is forgotten."""
+        user, password = self.credentials(ui)
+        try:
+            return fn(self.client, user, password)
+        except BadCredentials:
+            self._password = None
+            raise
+
+    # --- tokens -----------------------------------------------------------------
+    def _usable(self, token: Token | None) -> bool:
+        return token is not None and not token.expired(RENEW_MARGIN)
+
+    def login(self, ui: UI, *, renewing: bool = False) -> Token:
+        """Get a token with the password, and a code when the account needs one."""
+        if self.sources.env.get("VSS_TOKEN") and not renewing:
+            return self._adopt_env_token()
+        try:
+            token = self.call(ui, lambda c, u, p: c.request_token(u, p, None))
+        except OtpRequired:
+            token = self._login_with_code(ui)
+        self.token_requests += 1
+        self.token = token
+        if self.cache is not None:
+            self.cache.put(self.settings.endpoint, self.user(ui), token.raw)
+        return token
+
+    def _login_with_code(self, ui: UI) -> Token:
+        method = self.settings.mfa_method
+        if method in (None, "EMAIL", "SMS"):
+            try:
+                sent = self.call(ui, lambda c, u, p: c.request_code(u, p))
+                message = str(sent.get("message") or "")
+                if message and method != "AUTHENTICATOR":
+                    ui.info(message)
+            except ApiError as exc:
+                ui.warn(f"could not have a code sent: {exc}")
+        interactive = not self.sources.has_otp
+        for attempt in range(OTP_TRIES if interactive else 1):
+            code = self.sources.otp(ui, "MFA code (or a recovery code)")
+            try:
+                return self.call(ui, lambda c, u, p, code=code: c.request_token(u, p, code))
+            except OtpRequired as exc:
+                if attempt == OTP_TRIES - 1 or not interactive:
+                    raise
+                ui.error(f"{exc}; try again")
+        raise AssertionError("unreachable")
+
+    def _adopt_env_token(self) -> Token:
+        try:
+            token = Token.parse(self.sources.env["VSS_TOKEN"])
+        except TokenFormatError as exc:
+            raise ShellError(f"VSS_TOKEN: {exc}") from None
+        if token.expired():
+            raise ShellError("VSS_TOKEN has expired")
+        self.token = token
+        if not self.username:
+            self.username = token.username or None
+        return token
+
+    def bearer(self, ui: UI) -> Token:
+        """A token for ``/v2/`` calls: the session's, the cache's, or a new one."""
+        if self._usable(self.token):
+            assert self.token is not None
+            return self.token
+        renewing = self.token is not None
+        self.token = None
+        if self.cache is not None and not renewing and not self.sources.env.get("VSS_TOKEN"):
+            raw = self.cache.get(self.settings.endpoint, self.user(ui))
+            if raw:
+                self.token = Token.parse(raw)
+                return self.token
+        if renewing:
+            ui.info("The token has expired; logging in again.")
+        return self.login(ui, renewing=renewing)
+
+    def call_v2(self, ui: UI, fn: Callable[[VssClient, Token], T]) -> T:
+        """Run a bearer call; a rejected token is dropped and the call made once more."""
+        token = self.bearer(ui)
+        try:
+            return fn(self.client, token)
+        except HttpError as exc:
+            if exc.status != 401:
+                raise
+        self.drop_token()
+        return fn(self.client, self.login(ui, renewing=True))
+
+    def drop_token(self) -> None:
+        """Forget the token here and in the cache."""
+        if self.cache is not None and self.username:
+            self.cache.drop(self.settings.endpoint, self.username)
+        self.token = None
+
+    def logout(self) -> None:
+        """Forget token and password, here and in the token cache."""
+        self.drop_token()
+        self._password = None
+
+    def forget(self) -> None:
+        """Forget token and password here; the cache keeps the token."""
+        self.token = None
+        self._password = None
+
+    def secrets(self) -> list[str]:
+        """Values that must never be printed (for redacting tracebacks)."""
+        found = [self._password, self.token.raw if self.token else None]
+        found += [self.sources.env.get(k) for k in ("VSS_USER_PASS", "VSS_USER_OTP", "VSS_TOKEN")]
+        return [s for s in found if s]
+
+    def seconds_left(self) -> float | None:
+        """Seconds the token has left, or None without one."""
+        return None if self.token is None else self.token.expires_at - time.time()

@@ -1,0 +1,105 @@
+"""The token cache: API tokens by endpoint and user, in a private TOML file.
+
+Layout (``paths.tokens_path()``, mode 0600)::
+
+    [tokens."https://cloud-api.eis.utoronto.ca"]
+    jdoe = "eyJ...header.payload.signature"
+
+The file holds nothing the user wrote, so a corrupt one is treated as empty and
+replaced on the next write. Reading never creates the file or its directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from vss_shell import files, paths
+from vss_shell.api.token import Token, TokenFormatError
+
+#: A cached token is used only while it has more than this many seconds left.
+MIN_SECONDS_LEFT = 60.0
+
+_HEADER = "# vss-shell token cache (private). Safe to delete: it only saves logging in.\n\n"
+
+Entries = dict[str, dict[str, str]]
+
+
+def _key(endpoint: str) -> str:
+    return endpoint.strip().rstrip("/")
+
+
+def _usable(raw: str, now: float | None = None) -> bool:
+    try:
+        return Token.parse(raw).seconds_left(now) > MIN_SECONDS_LEFT
+    except TokenFormatError:
+        return False
+
+
+class TokenCache:
+    """Tokens keyed by endpoint (trailing ``/`` ignored) and user name."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        self.path = Path(path) if path is not None else paths.tokens_path()
+
+    def _read(self) -> Entries:
+        """The cache's entries; empty if the file is missing, unreadable or corrupt."""
+        try:
+            doc: Any = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return {}
+        tokens = doc.get("tokens")
+        if not isinstance(tokens, dict):
+            return {}
+        entries: Entries = {}
+        for endpoint, users in tokens.items():
+            if isinstance(users, dict):
+                good = {u: raw for u, raw in users.items() if isinstance(raw, str)}
+                if good:
+                    entries[endpoint] = good
+        return entries
+
+    def _write(self, entries: Entries) -> None:
+        files.atomic_write(self.path, _HEADER + tomli_w.dumps({"tokens": entries}), mode=0o600)
+
+    def get(self, endpoint: str, user: str) -> str | None:
+        """The cached raw token, if it parses and has more than a minute left."""
+        raw = self._read().get(_key(endpoint), {}).get(user)
+        return raw if raw is not None and _usable(raw) else None
+
+    def put(self, endpoint: str, user: str, raw: str) -> None:
+        """Cache ``raw``; also drops stale entries. A token that is unparsable or
+        about to expire is not cached (any older entry for the key is dropped)."""
+        raw = raw.strip()
+        with files.locked(self.path):
+            entries = self._read()
+            pruned: Entries = {}
+            for ep, users in entries.items():
+                kept = {u: r for u, r in users.items() if _usable(r)}
+                if kept:
+                    pruned[ep] = kept
+            users = pruned.setdefault(_key(endpoint), {})
+            users.pop(user, None)
+            if _usable(raw):
+                users[user] = raw
+            if not users:
+                del pruned[_key(endpoint)]
+            self._write(pruned)
+
+    def drop(self, endpoint: str, user: str) -> None:
+        """Forget the token for ``endpoint`` and ``user`` (no-op if there is none)."""
+        if not self.path.exists():
+            return
+        with files.locked(self.path):
+            entries = self._read()
+            users = entries.get(_key(endpoint), {})
+            if user not in users:
+                return
+            del users[user]
+            if not users:
+                del entries[_key(endpoint)]
+            self._write(entries)

@@ -1,0 +1,150 @@
+"""The port between commands and the person: echo, confirm, ask, ask a secret.
+
+Commands talk only to :class:`UI`. :class:`TerminalUI` serves the
+interactive shell (questions through prompt_toolkit); :class:`BatchUI`
+serves piped runs (results on stdout, messages on stderr, questions on
+``/dev/tty`` when there is one, otherwise a clear error naming the flag).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from vss_shell.errors import Cancelled, MissingAnswer
+
+
+class UI:
+    """What a command may do with the person at the other end."""
+
+    #: Messages (not results) go to stdout here; piped runs send them to stderr.
+    messages_to_stdout = True
+
+    def __init__(self, *, color: bool = False, assume_yes: bool = False,
+                 stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.color = color
+        self.assume_yes = assume_yes
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+
+    # --- output ---------------------------------------------------------
+    def out(self, text: str = "") -> None:
+        """A result, on stdout."""
+        print(text, file=self.stdout, flush=True)
+
+    def info(self, text: str) -> None:
+        """A message about progress: stdout at a prompt, stderr in a pipe."""
+        print(text, file=self.stdout if self.messages_to_stdout else self.stderr, flush=True)
+
+    def warn(self, text: str) -> None:
+        """A warning, on stderr."""
+        print(self._paint(f"warning: {text}", "33"), file=self.stderr, flush=True)
+
+    def error(self, text: str) -> None:
+        """An error line, on stderr."""
+        print(self._paint(text, "31"), file=self.stderr, flush=True)
+
+    def _paint(self, text: str, sgr: str) -> str:
+        return f"\x1b[{sgr}m{text}\x1b[0m" if self.color else text
+
+    # --- questions --------------------------------------------------------
+    @property
+    def can_ask(self) -> bool:
+        """Whether a question can reach a person."""
+        return True
+
+    def read_line(self, prompt: str, *, secret: bool = False, default: str = "") -> str:
+        """Read one answer; the subclasses say from where."""
+        raise NotImplementedError
+
+    def _require(self, question: str, flag: str) -> None:
+        if not self.can_ask:
+            what = question.rstrip(" :?")
+            raise MissingAnswer(f"no terminal to ask '{what}': use {flag}")
+
+    def ask(self, question: str, *, flag: str, default: str | None = None) -> str:
+        """An answer to ``question`` (``default`` when left empty)."""
+        self._require(question, flag)
+        shown = f"{question} [{default}]: " if default else f"{question}: "
+        while True:
+            answer = self.read_line(shown).strip()
+            if answer or default is None:
+                if answer:
+                    return answer
+                continue
+            return default
+
+    def ask_secret(self, question: str, *, flag: str) -> str:
+        """A secret answer; it is not echoed and not remembered."""
+        self._require(question, flag)
+        while True:
+            answer = self.read_line(f"{question}: ", secret=True).strip()
+            if answer:
+                return answer
+
+    def confirm(self, question: str, *, flag: str, default: bool = False) -> bool:
+        """Yes or no; ``--yes`` answers yes to every confirmation."""
+        if self.assume_yes:
+            return True
+        self._require(question, flag)
+        hint = "[Y/n]" if default else "[y/N]"
+        while True:
+            answer = self.read_line(f"{question} {hint} ").strip().lower()
+            if not answer:
+                return default
+            if answer in ("y", "yes"):
+                return True
+            if answer in ("n", "no"):
+                return False
+            self.info("Please answer y or n.")
+
+    def confirm_or_cancel(self, question: str, *, flag: str, default: bool = False) -> None:
+        """Go on only if the person says yes."""
+        if not self.confirm(question, flag=flag, default=default):
+            raise Cancelled("cancelled; nothing was changed")
+
+
+class TerminalUI(UI):
+    """The interactive shell: questions through prompt_toolkit, no history."""
+
+    def read_line(self, prompt: str, *, secret: bool = False, default: str = "") -> str:
+        from prompt_toolkit import PromptSession
+
+        # A fresh session per question: answers never enter any history.
+        try:
+            return PromptSession().prompt(prompt, is_password=secret, default=default)
+        except EOFError:
+            raise KeyboardInterrupt from None
+
+
+class BatchUI(UI):
+    """Piped runs: the command stream is never read for answers."""
+
+    messages_to_stdout = False
+
+    def __init__(self, *, tty_path: str = "/dev/tty", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._tty_path = tty_path
+
+    @property
+    def can_ask(self) -> bool:
+        try:
+            fd = os.open(self._tty_path, os.O_RDWR | os.O_NOCTTY)
+        except OSError:
+            return False
+        os.close(fd)
+        return True
+
+    def read_line(self, prompt: str, *, secret: bool = False, default: str = "") -> str:
+        if secret:
+            import getpass
+
+            return getpass.getpass(prompt)  # reads /dev/tty without echo
+        with open(self._tty_path, "r+", encoding="utf-8") as tty:
+            tty.write(prompt)
+            tty.flush()
+            line = tty.readline()
+        if not line:
+            raise KeyboardInterrupt
+        return line.rstrip("\n") or default

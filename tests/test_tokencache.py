@@ -1,0 +1,122 @@
+"""tokencache: tokens by endpoint and user, private, tolerant of a corrupt file."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from vss_shell import paths
+from vss_shell.tokencache import TokenCache
+
+EP = "https://cloud-api.eis.utoronto.ca"
+
+
+def b64url(obj: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+def jwt(seconds_left: float, sub: str = "jdoe") -> str:
+    """A JWT expiring in ``seconds_left`` (fake signature: Token.parse doesn't verify)."""
+    now = int(time.time())
+    payload = {"sub": sub, "iat": now, "exp": now + int(seconds_left), "otp": True}
+    return f"{b64url({'alg': 'HS256', 'typ': 'JWT'})}.{b64url(payload)}.c2lnbmF0dXJl"
+
+
+@pytest.fixture
+def cache(home) -> TokenCache:
+    return TokenCache()
+
+
+def test_put_get_drop(home, cache):
+    token = jwt(3600)
+    cache.put(EP, "jdoe", token)
+    path = paths.tokens_path()
+    assert cache.path == path == Path(home, ".local", "state", "vss-shell", "tokens.toml")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert cache.get(EP, "jdoe") == token
+    assert cache.get(EP + "/", "jdoe") == token  # trailing slash ignored
+    assert TokenCache(path).get(EP, "jdoe") == token  # another instance reads the file
+    assert cache.get(EP, "other") is None
+    assert cache.get("https://vss-api.eis.utoronto.ca", "jdoe") is None
+    cache.drop(EP, "jdoe")
+    assert cache.get(EP, "jdoe") is None
+    cache.drop(EP, "jdoe")  # dropping nothing is fine
+
+
+def test_entries_are_keyed_by_endpoint_and_user(cache):
+    tokens = {
+        (ep, user): jwt(3600, user)
+        for ep in (EP, "http://127.0.0.1:8080")
+        for user in ("a", "b@example.org", "c d")
+    }
+    for (ep, user), raw in tokens.items():
+        cache.put(ep, user, raw)
+    for (ep, user), raw in tokens.items():
+        assert cache.get(ep, user) == raw
+    doc = tomllib.loads(cache.path.read_text())
+    assert doc["tokens"]["http://127.0.0.1:8080"]["c d"] == tokens[("http://127.0.0.1:8080", "c d")]
+    cache.drop(EP, "a")
+    assert cache.get(EP, "a") is None
+    assert cache.get(EP, "b@example.org") == tokens[(EP, "b@example.org")]
+    newer = jwt(7200, "a")
+    cache.put("http://127.0.0.1:8080", "a", newer)
+    assert cache.get("http://127.0.0.1:8080", "a") == newer
+
+
+@pytest.mark.parametrize("seconds_left", [59, 30, 0, -100])
+def test_soon_expiring_token_is_not_returned(cache, seconds_left):
+    cache.path.parent.mkdir(parents=True)
+    stale = jwt(seconds_left)
+    cache.path.write_text(f'[tokens."{EP}"]\njdoe = "{stale}"\n')
+    assert cache.get(EP, "jdoe") is None
+    cache.put(EP, "other", jwt(3600))  # a write prunes the stale entry
+    assert "jdoe" not in tomllib.loads(cache.path.read_text())["tokens"][EP]
+
+
+def test_put_of_unusable_token_forgets_the_old_one(cache):
+    cache.put(EP, "jdoe", jwt(3600))
+    cache.put(EP, "jdoe", jwt(10))
+    assert cache.get(EP, "jdoe") is None
+    cache.put(EP, "jdoe", "not-a-jwt")
+    assert cache.get(EP, "jdoe") is None
+    assert "not-a-jwt" not in cache.path.read_text()
+
+
+def test_unparsable_entry_is_ignored(cache):
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_text(f'[tokens."{EP}"]\njdoe = "a.b.c"\nbob = 5\n')
+    assert cache.get(EP, "jdoe") is None
+    assert cache.get(EP, "bob") is None
+
+
+@pytest.mark.parametrize("text", ["tokens = [\n", "tokens = 5\n", "\xff\xfe garbage"])
+def test_corrupt_cache_is_empty_and_replaced(cache, text):
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_bytes(text.encode("latin-1"))
+    assert cache.get(EP, "jdoe") is None
+    token = jwt(3600)
+    cache.put(EP, "jdoe", token)
+    assert cache.get(EP, "jdoe") == token
+    assert stat.S_IMODE(os.stat(cache.path).st_mode) == 0o600
+
+
+def test_reading_creates_nothing(home, cache):
+    assert cache.get(EP, "jdoe") is None
+    cache.drop(EP, "jdoe")
+    assert not Path(home, ".local").exists()
+
+
+def test_existing_file_mode_is_made_private(cache):
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_text("")
+    os.chmod(cache.path, 0o644)
+    cache.put(EP, "jdoe", jwt(3600))
+    assert stat.S_IMODE(os.stat(cache.path).st_mode) == 0o600
