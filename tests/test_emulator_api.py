@@ -393,3 +393,24 @@ def test_http_hooks(emulator: Emulator) -> None:
 def test_enforced_account_is_403_with_marker(emulator: Emulator) -> None:
     message = error(call(emulator, "POST", PATH_TOKEN, "enforced", {"otp": None}), 403)
     assert ENFORCE_MARKER in message
+
+
+def test_logs_only_outbox_lines_to_the_current_stderr(emulator: Emulator, capsys) -> None:
+    get_token(emulator, "demo")
+    error(call(emulator, "GET", "/nope"), 404)
+    assert capsys.readouterr().err == ""  # no access log, so no credentials in logs
+    assert call(emulator, "POST", PATH_TF_REQUEST, "mail").status_code == 200
+    (sent,) = emulator.outbox("mail")
+    assert capsys.readouterr().err == f"[outbox] email to mail@example.org: code {sent['code']}\n"
+
+
+def test_non_ascii_passwords_in_utf8_or_latin1() -> None:
+    accounts = {"jm": {"password": "pässwörd", "email": "jm@example.org"}}
+    with Emulator(accounts=accounts, log=None) as emu:
+        url = emu.url + PATH_TOKEN
+        # requests encodes str credentials as latin-1; others send UTF-8
+        assert requests.post(url, auth=("jm", "pässwörd"), json={}, timeout=5).status_code == 200
+        utf8 = "Basic " + base64.b64encode("jm:pässwörd".encode()).decode()
+        response = requests.post(url, headers={"Authorization": utf8}, json={}, timeout=5)
+        assert response.status_code == 200
+        error(requests.post(url, auth=("jm", "passwort"), json={}, timeout=5), 401)

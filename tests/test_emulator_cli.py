@@ -66,7 +66,8 @@ def test_cli_accounts_file_and_outbox_hook(tmp_path) -> None:
         assert response.status_code == 200
         proc.terminate()
         assert proc.wait(timeout=10) == 0
-        assert f"[outbox] email to jm@x.org: code {mail['code']}" in proc.stderr.read()  # type: ignore[union-attr]
+        assert proc.stderr is not None
+        assert f"[outbox] email to jm@x.org: code {mail['code']}" in proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()

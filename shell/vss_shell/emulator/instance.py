@@ -7,11 +7,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from .accounts import load_file, load_shipped, parse_accounts
+from .outbox import CurrentStderr
 from .server import EmulatorServer
 from .state import EmulatorState
+
+_STDERR = sys.stderr
 
 
 class Emulator:
@@ -20,7 +23,9 @@ class Emulator:
     ``accounts`` (a ``{username: table}`` dict) or ``accounts_file`` (TOML with
     ``[accounts.USERNAME]`` tables) give the accounts; with neither, the shipped
     ``config/emulator.toml``. Invalid accounts raise
-    :class:`~vss_shell.emulator.accounts.AccountsError`.
+    :class:`~vss_shell.emulator.accounts.AccountsError`. Each email or SMS
+    "sent" is logged as one line to ``log`` (None: silent); ``sys.stderr`` means
+    the standard error of the moment, even when it is replaced later.
     """
 
     def __init__(
@@ -29,7 +34,7 @@ class Emulator:
         accounts_file: str | Path | None = None,
         token_ttl: int = 3600,
         clock: Callable[[], float] | None = None,
-        log: TextIO | None = sys.stderr,
+        log: TextIO | None = _STDERR,
     ) -> None:
         if accounts is not None and accounts_file is not None:
             raise ValueError("give accounts or accounts_file, not both")
@@ -39,6 +44,8 @@ class Emulator:
             configs = load_file(accounts_file)
         else:
             configs = load_shipped()
+        if log is _STDERR or log is sys.stderr:
+            log = cast(TextIO, CurrentStderr())
         self._state = EmulatorState(configs, token_ttl=token_ttl, clock=clock, log=log)
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None

@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from typing import Any, TextIO
+
+
+class CurrentStderr:
+    """A stream that writes to whatever ``sys.stderr`` is when written to.
+
+    So outbox lines follow pytest's capture or a prompt's ``patch_stdout``.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 class Outbox:

