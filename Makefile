@@ -24,7 +24,7 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python tests/bench.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info shell/*.egg-info .pytest_cache .ruff_cache .hypothesis

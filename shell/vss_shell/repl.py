@@ -86,6 +86,7 @@ def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int
             continue
         except EOFError:
             break
+        sent = len(ctx.demo.outbox()) if ctx.demo is not None else 0
         try:
             execute(ctx, split(line))
         except ExitShell:
@@ -97,5 +98,7 @@ def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int
             ctx.ui.error(f"error: {report.message}" if report.status != 130 else "Cancelled.")
             if report.usage:
                 ctx.ui.error(report.usage)
+        if ctx.demo is not None and len(ctx.demo.outbox()) > sent:
+            ctx.ui.info("(demo) The emulator sent a message: type 'outbox' to read it.")
     ctx.session.close()
     return 0

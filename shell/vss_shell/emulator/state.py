@@ -332,7 +332,7 @@ class EmulatorState:
         elif account.method in ("EMAIL", "SMS"):
             account.drop_expired_codes(now)
             if otp in account.codes:
-                pass
+                del account.codes[otp]
                 return True
         if recovery:
             return account.spend_recovery_code(otp)
