@@ -63,6 +63,11 @@ class Terminal:
             sys.executable, ["-m", "vss_shell", *args], cwd=str(cwd), env=env,
             dimensions=(lines, columns), encoding="utf-8", codec_errors="replace",
             echo=False, timeout=WAIT)
+        # pexpect sleeps 50 ms before each send by default: a person types, but
+        # the replies to the terminal's queries should not wait.
+        self.child.delaybeforesend = None
+        self.child.delayafterclose = 0.05
+        self.child.delayafterterminate = 0.05
         self.screen = AnsweringScreen(columns, lines, self._answer)
         self.stream = pyte.Stream(self.screen)
         #: Everything the child wrote, as received (escape sequences included).
@@ -70,23 +75,42 @@ class Terminal:
         #: Every line that was ever on the screen, in the order first seen.
         self.seen: list[str] = []
         self._seen_set: set[str] = set()
+        #: Cursor-position requests seen when a prompt was last ended (Enter, Ctrl-C...).
+        self.mark = 0
 
     # --- talking to the child ----------------------------------------------------
     def _answer(self, data: str) -> None:
         if self.child.isalive():
             self.child.send(data)
 
+    def prompts(self) -> int:
+        """How many times a prompt started (prompt_toolkit asks for the cursor then)."""
+        return self.raw.count(CPR_REQUEST)
+
+    def _ending(self) -> None:
+        self.pump(0)
+        self.mark = self.prompts()
+
     def type(self, text: str) -> None:
         """Send keys as typed (``\\r`` is Enter)."""
+        if "\r" in text:
+            self._ending()
         self.child.send(text)
 
     def line(self, text: str) -> None:
         """Type ``text`` and press Enter."""
+        self._ending()
         self.child.send(text + "\r")
 
     def key(self, name: str) -> None:
         """Press a named key."""
+        if name in ("enter", "ctrl-c", "ctrl-d"):
+            self._ending()
         self.child.send(KEYS[name])
+
+    def new_prompt(self) -> bool:
+        """Whether a prompt (or question) started since Enter, Ctrl-C or Ctrl-D was last sent."""
+        return self.prompts() > self.mark
 
     # --- reading the screen ------------------------------------------------------
     def pump(self, timeout: float = 0.05) -> bool:
@@ -115,6 +139,10 @@ class Terminal:
         """The screen now, one line a row, trailing blanks removed."""
         return "\n".join(row.rstrip() for row in self.screen.display)
 
+    def _shown(self) -> str:
+        """The screen for a failure message: blank rows dropped."""
+        return "\n".join(f"  |{row}" for row in self.rows() if row)
+
     def rows(self) -> list[str]:
         return [row.rstrip() for row in self.screen.display]
 
@@ -141,7 +169,7 @@ class Terminal:
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"timed out after {timeout} s waiting for {expect!r}; the screen:\n"
-                    + text + f"\n(alive: {self.child.isalive()})")
+                    + self._shown() + f"\n(alive: {self.child.isalive()})")
             if not self.child.isalive():
                 # Drain whatever is left, then decide.
                 self.pump(0.2)
@@ -149,7 +177,7 @@ class Terminal:
                 if check(text):
                     return text
                 raise AssertionError(f"the shell exited while waiting for {expect!r}; "
-                                     f"the screen:\n{text}")
+                                     f"the screen:\n{self._shown()}")
 
     def wait_for_cursor_line(self, expect: str, timeout: float = WAIT) -> str:
         """Pump until the cursor's row shows ``expect`` (a question is being asked)."""
@@ -162,7 +190,7 @@ class Terminal:
         while self.child.isalive():
             self.pump()
             if time.monotonic() > deadline:
-                raise AssertionError(f"the shell did not exit; the screen:\n{self.screen_text()}")
+                raise AssertionError(f"the shell did not exit; the screen:\n{self._shown()}")
         self.pump(0.1)
         self.child.close()
         assert self.child.exitstatus is not None, f"killed by signal {self.child.signalstatus}"
@@ -174,6 +202,8 @@ class Terminal:
             self.child.terminate(force=True)
         self.child.close(force=True)
 
+
+CPR_REQUEST = "\x1b[6n"
 
 KEYS = {
     "tab": "\t",

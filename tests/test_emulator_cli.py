@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -136,3 +137,20 @@ def test_pyvss_email_and_sms_codes(emulator: Emulator, monkeypatch) -> None:
     with pytest.raises(manager.VssError) as info:
         vss.enable_totp("demo", "demo-pass", method="EMAIL")
     assert info.value.http_code == 409
+
+
+def test_cli_port_in_use_exits_1(tmp_path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "vss_shell.emulator", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"vss-emulator: cannot listen on 127.0.0.1:{port}")
+    assert result.stderr.count("\n") == 1

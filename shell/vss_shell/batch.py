@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from vss_shell.commands.parser import split
+from vss_shell.commands.parser import comment_start, split
 from vss_shell.context import Context
 from vss_shell.dispatch import ExitShell, execute, failure
 
@@ -25,7 +25,7 @@ def logical_lines(stream: TextIO) -> Iterator[tuple[int, str]]:
         if not pending:
             start = number
         trailing = len(line) - len(line.rstrip("\\"))
-        if trailing % 2:
+        if trailing % 2 and comment_start(pending + line) is None:
             pending += line[:-1]
             continue
         yield start, pending + line

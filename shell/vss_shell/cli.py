@@ -86,8 +86,10 @@ def _entries(opts: argparse.Namespace) -> tuple[str, Iterable[tuple[int, Any]]]:
     if opts.commands is not None:
         return "-c", enumerate(split_commands(opts.commands), 1)
     if opts.file and opts.file != "-":
-        handle = open(opts.file, encoding="utf-8")  # noqa: SIM115 - read as the run goes
+        # Undecodable bytes become U+FFFD: that line then fails as one line, no traceback.
+        handle = open(opts.file, encoding="utf-8", errors="replace")  # noqa: SIM115
         return opts.file, logical_lines(handle)
+    sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
     return "<stdin>", logical_lines(sys.stdin)
 
 
@@ -127,8 +129,9 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
         "token_cache": False if opts.no_token_cache else None,
     }
     emulator, password = None, None
+    demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
     try:
-        if opts.demo:
+        if demo:
             from vss_shell.emulator import Emulator
 
             emulator = Emulator(log=None)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from vss_shell.commands.parser import classify, words
+from vss_shell.commands.parser import classify, comment_start, words
 from vss_shell.commands.table import Command, Group, Table, resolve_choices
 from vss_shell.context import Context
 
@@ -19,47 +19,50 @@ class ShellCompleter(Completer):
         self.table = table
         self.context = context
 
-    def candidates(self, before: str) -> tuple[str, list[tuple[str, str]]]:
-        """The word being completed and what may replace it, with meta text."""
+    def candidates(self, before: str) -> tuple[str, str, list[tuple[str, str]]]:
+        """The word being completed (as typed, and its value) and what may replace it."""
+        if comment_start(before) is not None:
+            return "", "", []
         found = words(before)
-        current = ""
+        raw = current = ""
         if found and found[-1].end == len(before):
-            current, found = found[-1].value, found[:-1]
-        if current.startswith("#") or "#" in before[: len(before) - len(current)]:
-            return current, []
+            raw, current, found = found[-1].raw, found[-1].value, found[:-1]
+        return raw, current, self._choices(found, current)
+
+    def _choices(self, found: list, current: str) -> list[tuple[str, str]]:
         walk = classify(self.table, [w.value for w in found])
         ctx = self.context()
         if not found:
             visible = [(w, h) for w, h in self.table.top_words()
                        if not (ctx is not None and ctx.demo is None and w == "outbox")]
-            return current, visible
+            return visible
         if isinstance(walk.entry, Group) and walk.command is None:
             if len(found) > 1:
-                return current, []
-            return current, [(n, c.help) for n, c in walk.entry.children.items()]
+                return []
+            return [(n, c.help) for n, c in walk.entry.children.items()]
         command = walk.command
         if command is None:
-            return current, []
+            return []
         if walk.pending_opt is not None:
             opt = walk.pending_opt
-            return current, [(c, opt.help) for c in resolve_choices(opt.choices, ctx)]
+            return [(c, opt.help) for c in resolve_choices(opt.choices, ctx)]
         options = _options(command, [w.value for w in found])
         if current.startswith("-"):
-            return current, options
+            return options
         if walk.positional < len(command.args):
             arg = command.args[walk.positional]
             choices = [(c, arg.help) for c in resolve_choices(arg.choices, ctx)]
             if choices:
-                return current, choices
-        return current, options if not current else []
+                return choices
+        return options if not current else []
 
     def get_completions(self, document: Document,
                         complete_event: CompleteEvent) -> Iterable[Completion]:
-        current, found = self.candidates(document.text_before_cursor)
+        raw, current, found = self.candidates(document.text_before_cursor)
         typed = current.lower()
         for text, meta in found:
             if text.lower().startswith(typed):
-                yield Completion(text + " ", start_position=-len(current), display=text,
+                yield Completion(text + " ", start_position=-len(raw), display=text,
                                  display_meta=meta)
 
 

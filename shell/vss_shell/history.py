@@ -9,6 +9,7 @@ from prompt_toolkit.history import FileHistory
 
 from vss_shell.commands.parser import mask_secrets
 from vss_shell.commands.table import Table
+from vss_shell.files import ensure_dir
 
 
 class MaskingFileHistory(FileHistory):
@@ -16,7 +17,7 @@ class MaskingFileHistory(FileHistory):
 
     def __init__(self, path: str | Path, table: Table) -> None:
         path = Path(path)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_dir(path.parent)
         os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
         self.table = table

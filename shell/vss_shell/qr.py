@@ -2,8 +2,9 @@
 
 On a colour terminal the code is drawn with explicit colours (dark modules on
 a light quiet zone), so phones scan it whatever the terminal's theme. Without
-colour, light modules are drawn as blocks (right on a dark terminal;
-``invert`` for a light one).
+colour, light modules are drawn as blocks, which is right on a dark terminal.
+``invert`` swaps dark and light in both cases (a light terminal without
+colour; apps that want the other way).
 """
 
 from __future__ import annotations

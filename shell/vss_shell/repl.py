@@ -9,6 +9,7 @@ from prompt_toolkit.auto_suggest import AutoSuggestFromHistory, ConditionalAutoS
 from prompt_toolkit.filters import Condition, completion_is_selected, has_completions
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.shortcuts import CompleteStyle
 from prompt_toolkit.styles import Style
 
@@ -76,6 +77,7 @@ def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int
         key_bindings=key_bindings(),
         style=Style.from_dict(UI_STYLE),
         include_default_pygments_style=False,
+        color_depth=None if ctx.ui.color else ColorDepth.DEPTH_1_BIT,
         refresh_interval=30,
     )
     ctx.ui.out(banner)

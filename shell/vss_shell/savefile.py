@@ -14,33 +14,33 @@ from vss_shell.files import atomic_write
 from vss_shell.ui import UI
 
 
+def _may_overwrite(ui: UI, target: str) -> bool:
+    if ui.assume_yes:
+        return True
+    if not ui.can_ask:
+        raise ShellError(f"{target} exists and was not overwritten (--yes overwrites it)")
+    return ui.confirm(f"{target} exists. Overwrite it?", flag="--yes", default=False)
+
+
 def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str) -> str | None:
     """Write ``make()`` to ``path``; the path written, or None if skipped."""
     data = make()
     target = os.path.expanduser(path)
     while target:
         try:
-            atomic_write(target, data, mode=0o600, overwrite=False)
-        except FileExistsError:
-            if ui.assume_yes or (ui.can_ask and ui.confirm(
-                    f"{target} exists. Overwrite it?", flag="--yes", default=False)):
-                atomic_write(target, data, mode=0o600, overwrite=True)
-            elif not ui.can_ask:
-                raise ShellError(f"{target} exists and was not overwritten "
-                                 "(--yes overwrites it)") from None
-            else:
-                target = os.path.expanduser(ui.ask(
-                    f"Another file name for the {what} (empty to skip)", flag="--yes",
-                    default=""))
-                continue
+            if os.path.isdir(target):
+                raise IsADirectoryError(f"{target} is a directory")
+            exists = os.path.lexists(target)
+            if not exists or _may_overwrite(ui, target):
+                atomic_write(target, data, mode=0o600, overwrite=exists)
+                ui.info(f"Saved the {what} to {target} (mode 0600).")
+                return target
         except OSError as exc:
-            ui.error(f"cannot save the {what} to {target}: {exc.strerror or exc}")
+            reason = exc.strerror or str(exc)
+            ui.error(f"cannot save the {what} to {target}: {reason}")
             if not ui.can_ask:
                 raise ShellError(f"the {what} were not saved") from None
-            target = os.path.expanduser(ui.ask(
-                f"Another file name for the {what} (empty to skip)", flag="--yes", default=""))
-            continue
-        ui.info(f"Saved the {what} to {target} (mode 0600).")
-        return target
+        target = os.path.expanduser(ui.ask(
+            f"Another file name for the {what} (empty to skip)", flag="--yes", default=""))
     ui.info(f"The {what} were not saved.")
     return None

@@ -128,7 +128,7 @@ class Session:
             except OtpRequired as exc:
                 if attempt == OTP_TRIES - 1 or not interactive:
                     raise
-                ui.error(f"{exc}; try again")
+                ui.error(f"error: {exc}")
         raise AssertionError("unreachable")
 
     def _adopt_env_token(self) -> Token:

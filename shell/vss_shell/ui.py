@@ -141,10 +141,10 @@ class BatchUI(UI):
             import getpass
 
             return getpass.getpass(prompt)  # reads /dev/tty without echo
-        with open(self._tty_path, "r+", encoding="utf-8") as tty:
-            tty.write(prompt)
-            tty.flush()
-            line = tty.readline()
+        fd = os.open(self._tty_path, os.O_RDWR | os.O_NOCTTY)
+        with os.fdopen(fd, "rb", buffering=0) as tty:  # a terminal cannot seek: raw I/O
+            os.write(fd, prompt.encode())
+            line = tty.readline().decode("utf-8", "replace")
         if not line:
             raise KeyboardInterrupt
-        return line.rstrip("\n") or default
+        return line.rstrip("\r\n") or default

@@ -107,7 +107,10 @@ def outbox(ctx: Context, a: Args) -> list[dict[str, Any]]:
 
 
 def _topics(ctx: Context | None) -> list[str]:
-    return list(ctx.table.top) if ctx is not None else []
+    if ctx is None:
+        return []
+    return [name for name, entry in ctx.table.top.items()
+            if ctx.demo is not None or not getattr(entry, "demo_only", False)]
 
 
 def register(table: Table) -> None:

@@ -38,17 +38,24 @@ def check_code(text: str) -> str:
 
 
 def _remember_method(ctx: Context, method: str | None) -> None:
-    """Keep the MFA method in the profile, so login knows whether to send a code."""
-    ctx.settings.mfa_method = method
-    if ctx.demo is not None:
+    """Keep the MFA method in the profile, so login knows whether to send a code.
+
+    Only when the profile itself names the account: with an endpoint or user
+    from an option or a variable, the method belongs to another account.
+    """
+    settings = ctx.settings
+    settings.mfa_method = method
+    borrowed = [k for k in ("endpoint", "username")
+                if not settings.sources.get(k, "default").startswith(("profile", "default"))]
+    if ctx.demo is not None or borrowed:
         return
     from vss_shell.profiles import ProfileError
 
     try:
         if method:
-            ctx.store.set(ctx.settings.name, "mfa_method", method)
+            ctx.store.set(settings.name, "mfa_method", method)
         else:
-            ctx.store.unset(ctx.settings.name, "mfa_method")
+            ctx.store.unset(settings.name, "mfa_method")
     except ProfileError as exc:
         ctx.ui.warn(f"the profile does not remember the MFA method: {exc}")
 
@@ -113,9 +120,6 @@ def _save_codes(ctx: Context, a: Args, user: str, issuer: str, codes: list[str])
 def _finish_enrolment(ctx: Context, method: str) -> bool:
     """Ask for codes until one verifies; False when the person gives up."""
     ui, session = ctx.ui, ctx.session
-    if method in ("EMAIL", "SMS"):
-        sent = session.call(ui, lambda c, u, p: c.request_code(u, p))
-        ui.info(str(sent.get("message") or "A code was sent."))
     interactive = not session.sources.has_otp
     for attempt in range(1, (VERIFY_TRIES if interactive else 1) + 1):
         try:
@@ -127,7 +131,8 @@ def _finish_enrolment(ctx: Context, method: str) -> bool:
         except (OtpRequired, ShellError) as exc:
             if isinstance(exc, MissingAnswer) or not interactive:
                 raise
-            ui.error(f"{exc}" + ("; try again" if attempt < VERIFY_TRIES else ""))
+            ui.error(f"error: {exc}" + (f" ({VERIFY_TRIES - attempt} left)"
+                                        if attempt < VERIFY_TRIES else ""))
             continue
         ui.info(str(resp.get("message") or "MFA enabled."))
         return True
@@ -149,12 +154,23 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
     _precheck(ctx, a, as_json)
     ui, session = ctx.ui, ctx.session
     resp = session.call(ui, lambda c, u, p: c.enable_mfa(u, p, method, phone))
-    user = session.username or ""
     issuer = str(resp.get("issuer") or "ITS Private Cloud")
-    codes = [str(c) for c in resp.get("recovery_codes") or []]
     ctx.notes["pending_method"] = method
     ui.info(str(resp.get("message") or "MFA enrolment started."))
     result: dict[str, Any] = {"method": method, "status": "pending", "issuer": issuer}
+    try:
+        return _after_enable(ctx, a, resp, result)
+    except KeyboardInterrupt:
+        ui.info("Enrolment is pending: finish it with 'mfa verify CODE'.")
+        raise
+
+
+def _after_enable(ctx: Context, a: Args, resp: dict[str, Any],
+                  result: dict[str, Any]) -> dict[str, Any]:
+    """Show what enrolment gave, have a code sent, and finish with a code."""
+    ui, session, method = ctx.ui, ctx.session, a.method
+    as_json = ctx.wants_json(a.output)
+    codes = [str(c) for c in resp.get("recovery_codes") or []]
     if method == "AUTHENTICATOR":
         if as_json:
             result.update(key=resp.get("key"), uri=resp.get("uri"))
@@ -164,9 +180,12 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
     else:
         ui.info("Recovery codes (each stands in once for a code; keep them safe):")
         ui.out("\n".join(f"  {c}" for c in codes))
-    saved = _save_codes(ctx, a, user, issuer, codes)
+    saved = _save_codes(ctx, a, session.username or "", result["issuer"], codes)
     if saved:
         result["recovery_codes_file"] = saved
+    if method in ("EMAIL", "SMS"):
+        sent = session.call(ui, lambda c, u, p: c.request_code(u, p))
+        ui.info(str(sent.get("message") or "A code was sent."))
     if a.no_verify or not _finish_enrolment(ctx, method):
         ui.info("Enrolment is pending: finish it with 'mfa verify CODE'.")
         return result
@@ -252,7 +271,7 @@ def register(table: Table) -> None:
                       args=(method,),
                       opts=(Opt("--phone", "phone number for SMS", "NUMBER"),
                             Opt("--qr", "show the QR code in the terminal", negatable=True),
-                            Opt("--invert", "draw the QR code for a light terminal without colour"),
+                            Opt("--invert", "swap the QR code's dark and light modules"),
                             Opt("--qr-file", "save the QR code as SVG or PNG", "PATH"),
                             Opt("--show-key", "display the secret key", negatable=True),
                             Opt("--save-codes", "save the recovery codes to FILE", "FILE"),

@@ -50,11 +50,31 @@ class Invocation:
 
 
 def _unquote(raw: str) -> str:
-    try:
-        parts = shlex.split(raw)
-    except ValueError:  # an unclosed quote while typing
-        parts = shlex.split(raw + ('"' if raw.count('"') % 2 else "'"))
-    return parts[0] if parts else ""
+    """A word's value as a POSIX shell reads it; an unclosed quote runs to the end."""
+    out: list[str] = []
+    quote = None
+    chars = iter(raw)
+    for ch in chars:
+        if quote == "'":
+            if ch == "'":
+                quote = None
+            else:
+                out.append(ch)
+        elif ch == "\\":
+            nxt = next(chars, "")
+            if quote == '"' and nxt not in '"\\$`':
+                out.append(ch)
+            out.append(nxt)
+        elif quote == '"':
+            if ch == '"':
+                quote = None
+            else:
+                out.append(ch)
+        elif ch in "'\"":
+            quote = ch
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def words(line: str) -> list[Word]:
@@ -67,35 +87,55 @@ def words(line: str) -> list[Word]:
     return found
 
 
-def split(line: str) -> list[str]:
+def comment_start(line: str) -> int | None:
+    """Where a ``#`` comment starts in ``line`` (only at the start of a word)."""
+    for match in _WORD.finditer(line):
+        if match.group().startswith("#"):
+            return match.start()
+    return None
+
+
+def split(line: str, what: str = "line") -> list[str]:
     """The words of one command line, as a POSIX shell splits them."""
+    cut = comment_start(line)
     try:
-        return shlex.split(line, comments=True)
+        return shlex.split(line if cut is None else line[:cut])
     except ValueError as exc:
-        raise UsageError(f"cannot read the line: {str(exc).lower()}") from None
+        raise UsageError(f"cannot read the {what}: {str(exc).lower()}") from None
 
 
 def split_commands(text: str) -> list[list[str]]:
     """Commands separated by ``;`` (for ``vss -c``), each a list of words."""
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";")
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
-    commands: list[list[str]] = [[]]
-    try:
-        for word in lexer:
-            if word and set(word) == {";"}:
-                commands.append([])
-            else:
-                commands[-1].append(word)
-    except ValueError as exc:
-        raise UsageError(f"cannot read the command: {str(exc).lower()}") from None
+    pieces, start, quote, index = [], 0, None, 0
+    while index < len(text):
+        ch = text[index]
+        if quote == "'":
+            quote = None if ch == "'" else quote
+        elif ch == "\\":
+            index += 1
+        elif quote == '"':
+            quote = None if ch == '"' else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (index == 0 or text[index - 1].isspace() or text[index - 1] == ";"):
+            end = text.find("\n", index)
+            pieces.append(text[start:index])
+            start = index = len(text) if end < 0 else end
+            continue
+        elif ch in ";\n":
+            pieces.append(text[start:index])
+            start = index + 1
+        index += 1
+    pieces.append(text[start:])
+    commands = [split(piece, "command") for piece in pieces]
     return [c for c in commands if c]
 
 
 def suggest(word: str, candidates: list[str]) -> str:
-    """``; did you mean 'x'?`` when one candidate is close to ``word``."""
-    close = difflib.get_close_matches(word.lower(), candidates, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    """``; did you mean 'x'?`` when one candidate is close to ``word`` (any case)."""
+    by_lower = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"; did you mean '{by_lower[close[0]]}'?" if close else ""
 
 
 def _is_option(word: str) -> bool:
@@ -196,7 +236,7 @@ def _check_choice(value: str, choices: list[str], what: str, usage: str) -> str:
     for choice in choices:
         if value.lower() == choice.lower():
             return choice
-    hint = suggest(value, [c.lower() for c in choices])
+    hint = suggest(value, choices)
     raise UsageError(f"invalid {what} '{value}' (choose from {', '.join(choices)}){hint}", usage)
 
 

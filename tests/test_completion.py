@@ -1,0 +1,249 @@
+"""Tab completion, derived from the command table."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from prompt_toolkit.completion import CompleteEvent, Completion
+from prompt_toolkit.document import Document
+
+from vss_shell.commands import table
+from vss_shell.commands.parser import split
+from vss_shell.commands.table import Group
+from vss_shell.completion import ShellCompleter
+
+T = table()
+PROFILES = ["cloud-api", "vss-api", "lab"]
+
+
+def fake_ctx(*, demo: object = None) -> SimpleNamespace:
+    return SimpleNamespace(store=SimpleNamespace(names=lambda: list(PROFILES)), demo=demo,
+                           table=T)
+
+
+def complete(text: str, ctx: object = None) -> list[Completion]:
+    completer = ShellCompleter(T, lambda: ctx)
+    return list(completer.get_completions(Document(text), CompleteEvent()))
+
+
+def texts(text: str, ctx: object = None) -> list[str]:
+    return [c.text for c in complete(text, ctx)]
+
+
+def applied(text: str, completion: Completion) -> str:
+    """The line after accepting ``completion`` at the end of ``text``."""
+    return text[: len(text) + completion.start_position] + completion.text
+
+
+# --- top level -------------------------------------------------------------------------
+
+
+def test_empty_line_offers_every_top_word_with_help() -> None:
+    found = complete("")
+    expected = {f"{word} ": help for word, help in T.top_words()}
+    assert {c.text: c.display_meta_text for c in found} == expected
+    assert all(c.start_position == 0 for c in found)
+    # display drops the trailing space
+    assert {c.display_text for c in found} == {w for w, _ in T.top_words()}
+
+
+def test_top_words_include_aliases() -> None:
+    offered = texts("")
+    for alias in ("status ", "quit ", ":q "):
+        assert alias in offered
+
+
+@pytest.mark.parametrize("typed", ["mf", "MF", "Mf", "mfa"])
+def test_prefix_completes_the_group(typed: str) -> None:
+    found = complete(typed)
+    assert [c.text for c in found] == ["mfa "]
+    assert found[0].start_position == -len(typed)
+    assert found[0].display_meta_text == T.lookup("mfa").help
+    assert applied(typed, found[0]) == "mfa "
+
+
+def test_prefix_with_several_matches() -> None:
+    assert sorted(texts("lo")) == ["login ", "logout "]
+    assert texts("zz") == []
+
+
+def test_outbox_hidden_outside_demo_mode() -> None:
+    assert "outbox " not in texts("", fake_ctx())
+    assert texts("ou", fake_ctx()) == []
+    assert "outbox " in texts("", fake_ctx(demo=object()))
+    assert texts("ou", fake_ctx(demo=object())) == ["outbox "]
+
+
+# --- groups and commands -----------------------------------------------------------------
+
+
+def test_group_offers_subcommands_with_help() -> None:
+    group = T.lookup("mfa")
+    assert isinstance(group, Group)
+    found = complete("mfa ")
+    assert [c.text for c in found] == ["mk ", "verify ", "token ", "rm ", "status "]
+    for completion in found:
+        child = group.children[completion.text.strip()]
+        assert completion.display_meta_text == child.help
+
+
+def test_every_group_offers_its_children() -> None:
+    for name, entry in T.top.items():
+        if isinstance(entry, Group):
+            assert texts(f"{name} ") == [f"{child} " for child in entry.children]
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("mfa s", ["status "]), ("MFA ST", ["status "]), ("mfa m", ["mk "]),
+    ("profile s", ["show ", "set "]),
+])
+def test_subcommand_prefix(typed: str, expected: list[str]) -> None:
+    assert texts(typed) == expected
+
+
+def test_nothing_after_an_unknown_subcommand_or_command() -> None:
+    assert texts("mfa nope ") == []
+    assert texts("nope ") == []
+    assert texts("nope --") == []
+
+
+def test_method_choices() -> None:
+    found = complete("mfa mk ")
+    assert [c.text for c in found] == ["EMAIL ", "AUTHENTICATOR ", "SMS "]
+    assert {c.display_meta_text for c in found} == {"how codes come"}
+
+
+@pytest.mark.parametrize("typed", ["mfa mk e", "mfa mk E", "MFA MK em"])
+def test_method_prefix_case_insensitive(typed: str) -> None:
+    assert texts(typed) == ["EMAIL "]
+
+
+def test_options_after_the_argument() -> None:
+    found = {c.text: c.display_meta_text for c in complete("mfa mk SMS --")}
+    assert found["--phone "] == "phone number for SMS"
+    assert found["--output "] == "print as a table or as JSON"
+    assert "--no-qr " in found
+    assert "-o " not in found  # short spellings are not offered
+    mk = T.lookup("mfa").children["mk"]
+    expected = {s for o in mk.all_opts for s in o.spellings if s.startswith("--")}
+    assert {t.strip() for t in found} == expected
+
+
+def test_options_prefix() -> None:
+    assert sorted(texts("mfa mk SMS --qr")) == ["--qr ", "--qr-file "]
+    assert texts("mfa mk SMS --no-q") == ["--no-qr "]
+
+
+def test_options_offered_when_no_argument_is_left() -> None:
+    offered = texts("mfa mk SMS ")
+    assert "--phone " in offered
+    assert "EMAIL " not in offered
+
+
+def test_option_values() -> None:
+    for typed in ("mfa mk SMS --output ", "mfa status -o ", "whoami --output "):
+        found = complete(typed)
+        assert [c.text for c in found] == ["table ", "json "], typed
+        assert found[0].display_meta_text == "print as a table or as JSON"
+    assert texts("mfa status -o j") == ["json "]
+
+
+def test_free_option_value_offers_nothing() -> None:
+    assert texts("mfa mk SMS --phone ") == []
+    assert texts("mfa rm --token ") == []
+
+
+def test_options_already_given_are_not_offered_again() -> None:
+    offered = texts("mfa mk SMS --phone 4165550123 --qr --")
+    assert "--phone " not in offered
+    assert "--qr " not in offered
+    assert "--no-qr " not in offered  # the same option, other spelling
+    assert "--show-key " in offered
+    assert "--output " not in texts("mfa status -o json --")
+    assert "--output " not in texts("mfa status --output=json --")
+    assert "--qr " not in texts("mfa mk AUTHENTICATOR --no-qr --")
+
+
+def test_profile_names_from_the_store() -> None:
+    found = complete("profile use ", fake_ctx())
+    assert [c.text for c in found] == [f"{name} " for name in PROFILES]
+    assert {c.display_meta_text for c in found} == {"a profile name"}
+    assert texts("profile use v", fake_ctx()) == ["vss-api "]
+    assert texts("profile rm cl", fake_ctx()) == ["cloud-api "]
+
+
+def test_profile_names_need_a_context() -> None:
+    assert texts("profile use ", None) == []
+
+
+def test_profile_set_offers_names_and_keys() -> None:
+    offered = texts("profile set ", fake_ctx())
+    assert "cloud-api " in offered
+    assert "endpoint " in offered
+    assert texts("profile set cloud-api ", fake_ctx())[0] == "endpoint "
+
+
+def test_help_topics() -> None:
+    offered = texts("help ", fake_ctx())
+    assert "mfa " in offered
+    assert "profile " in offered
+    assert texts("help m", fake_ctx()) == ["mfa "]
+
+
+# --- comments and quoting ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["# ", "#mf", "mfa status # ", "mfa status #x", "mfa # mk ",
+                                   "mfa mk SMS # --"])
+def test_nothing_inside_a_comment(typed: str) -> None:
+    assert texts(typed) == []
+
+
+def test_hash_inside_quotes_is_not_a_comment() -> None:
+    assert "--qr " in texts("mfa mk SMS --phone '#1' --")
+
+
+@pytest.mark.parametrize(("typed", "words"), [
+    ('mfa mk "e', ["mfa", "mk", "EMAIL"]),
+    ("profile use 'cl", ["profile", "use", "cloud-api"]),
+    ("mfa mk 'SM", ["mfa", "mk", "SMS"]),
+    ('m"fa"', ["mfa"]),
+])
+def test_completing_a_quoted_word_gives_a_parseable_line(typed: str, words: list[str]) -> None:
+    found = complete(typed, fake_ctx())
+    assert len(found) == 1
+    assert split(applied(typed, found[0])) == words
+
+
+def test_quoted_word_is_matched_by_its_value() -> None:
+    assert texts('mfa mk "e') == ["EMAIL "]
+
+
+def test_completion_uses_text_before_the_cursor() -> None:
+    completer = ShellCompleter(T, lambda: None)
+    document = Document("mf status", cursor_position=2)
+    assert [c.text for c in completer.get_completions(document, CompleteEvent())] == ["mfa "]
+
+
+# --- property ---------------------------------------------------------------------------------
+
+# No quotes: see test_completing_a_quoted_word_gives_a_parseable_line.
+VOCAB = ["mfa", "mk", "verify", "rm", "profile", "use", "--", "-o", "--output", "--token=",
+         "--qr", "#", "=", "EMAIL", "help", " ", "  ", "x"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.lists(st.sampled_from(VOCAB), max_size=8).map("".join),
+                 st.lists(st.sampled_from(VOCAB), max_size=8).map(" ".join),
+                 st.text(alphabet="mfa k-o#=x ", max_size=20)))
+def test_completions_replace_only_what_was_typed(text: str) -> None:
+    for completion in complete(text, fake_ctx()):
+        assert completion.start_position <= 0
+        assert -completion.start_position <= len(text)
+        assert completion.text.endswith(" ")
+        typed = text[len(text) + completion.start_position:]
+        assert completion.text.lower().startswith(typed.lower())
+        assert split(applied(text, completion))  # the line still parses

@@ -1,0 +1,375 @@
+"""The interactive loop, driven through prompt_toolkit's pipe input against the emulator."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import PipeInput, create_pipe_input
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.output import DummyOutput
+
+from conftest import ACCOUNTS
+from vss_shell import repl
+from vss_shell.commands import table
+from vss_shell.completion import ShellCompleter
+from vss_shell.context import Context
+from vss_shell.credentials import CredentialSources
+from vss_shell.emulator import Emulator
+from vss_shell.history import MaskingFileHistory
+from vss_shell.profiles import ProfileStore, resolve
+from vss_shell.session import Session
+from vss_shell.ui import TerminalUI
+
+# A broken loop waits for keys forever: fail fast instead.
+pytestmark = pytest.mark.timeout(20)
+
+UP = "\x1b[A"
+F1 = "\x1bOP"
+CTRL_C = "\x03"
+CTRL_D = "\x04"
+
+
+@pytest.fixture
+def ctx(emulator: Emulator, tmp_path: Path, home: str) -> Iterator[Context]:
+    """A Context as ``vss`` builds it, on the emulator's demo account."""
+    store = ProfileStore(tmp_path / "profiles.toml").load()
+    options = {"profile": "demo", "endpoint": emulator.url, "username": "demo",
+               "token_cache": False}
+    settings = resolve(store, options=options, env={})
+    sources = CredentialSources({"VSS_USER_PASS": ACCOUNTS["demo"]["password"]})
+    ui = TerminalUI(stdout=io.StringIO(), stderr=io.StringIO())
+
+    def session_for(name: str) -> Session:
+        return Session(resolve(store, profile=name, options={"token_cache": False}, env={}),
+                       sources)
+
+    context = Context(table(), ui, Session(settings, sources), store,
+                      session_factory=session_for)
+    yield context
+    context.session.close()
+
+
+def out(ctx: Context) -> str:
+    return ctx.ui.stdout.getvalue()  # type: ignore[attr-defined]
+
+
+def err(ctx: Context) -> str:
+    return ctx.ui.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def run_keys(ctx: Context, keys: str, history: Path, **kwargs) -> int:
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        pipe.send_text(keys)
+        return repl.run(ctx, history=history, banner="hi", **kwargs)
+
+
+def history_entries(path: Path) -> list[str]:
+    return [line[1:] for line in path.read_text().splitlines() if line.startswith("+")]
+
+
+# --- the loop --------------------------------------------------------------------------------
+
+
+def test_commands_then_exit(ctx: Context, tmp_path: Path) -> None:
+    rc = run_keys(ctx, "whoami\rmfa status\rexit\r", tmp_path / "h")
+    assert rc == 0
+    lines = out(ctx).splitlines()
+    assert lines[0] == "hi"
+    assert "profile        demo" in lines
+    assert "user           demo" in lines
+    assert f"endpoint       {ctx.settings.endpoint}" in lines
+    assert "state          logged out" in lines
+    assert "enabled      no" in lines
+    assert "method       -" in lines
+    assert err(ctx) == ""
+    assert history_entries(tmp_path / "h") == ["whoami", "mfa status", "exit"]
+
+
+@pytest.mark.parametrize("leave", ["quit\r", ":q\r", "EXIT\r", CTRL_D])
+def test_ways_to_leave(ctx: Context, tmp_path: Path, leave: str) -> None:
+    assert run_keys(ctx, leave + "whoami\r", tmp_path / "h") == 0
+    assert out(ctx) == "hi\n"  # nothing after leaving is run
+    assert err(ctx) == ""
+
+
+def test_end_of_input_exits_zero(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, CTRL_D, tmp_path / "h") == 0
+    assert out(ctx) == "hi\n"
+
+
+def test_errors_are_reported_and_the_loop_goes_on(ctx: Context, tmp_path: Path) -> None:
+    rc = run_keys(ctx, "mfz\rmfa mk EMIAL\rwhoami\rexit\r", tmp_path / "h")
+    assert rc == 0
+    lines = err(ctx).splitlines()
+    assert lines[0] == "error: unknown command 'mfz'; did you mean 'mfa'? (type 'help')"
+    assert lines[1].startswith("error: invalid METHOD 'EMIAL' (choose from EMAIL, ")
+    assert lines[2].startswith("usage: mfa mk METHOD ")
+    assert len(lines) == 3
+    assert "user           demo" in out(ctx)
+
+
+def test_debug_shows_the_traceback_first(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "mfa mk EMIAL\rexit\r", tmp_path / "h", debug=True) == 0
+    text = err(ctx)
+    assert text.startswith("Traceback (most recent call last):")
+    assert "UsageError" in text
+    lines = text.splitlines()
+    assert lines[-2].startswith("error: invalid METHOD 'EMIAL'")
+    assert lines[-1].startswith("usage: mfa mk METHOD")
+    assert ACCOUNTS["demo"]["password"] not in text
+
+
+def test_unclosed_quote_is_a_one_line_error(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, 'profile use "lab\rexit\r', tmp_path / "h") == 0
+    assert err(ctx) == "error: cannot read the line: no closing quotation\n"
+
+
+def test_odd_quotes_do_not_kill_the_shell(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "login 'o\"brien\rexit\r", tmp_path / "h") == 0
+    assert "error: cannot read the line" in err(ctx)
+
+
+def test_ctrl_c_at_the_prompt_drops_the_line(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "mfa sta" + CTRL_C + "whoami\rexit\r", tmp_path / "h") == 0
+    assert err(ctx) == ""
+    assert "user           demo" in out(ctx)
+    assert history_entries(tmp_path / "h") == ["whoami", "exit"]
+
+
+def test_questions_read_from_the_same_terminal(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "mfa rm\rn\rexit\r", tmp_path / "h") == 0
+    assert err(ctx) == "error: cancelled; nothing was changed\n"
+
+
+def test_ctrl_c_during_a_question_cancels(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "mfa rm\r" + CTRL_C + "exit\r", tmp_path / "h") == 0
+    assert err(ctx) == "Cancelled.\n"
+
+
+def test_output_setting_applies_to_later_commands(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "set output json\rmfa status\rexit\r", tmp_path / "h") == 0
+    text = out(ctx)
+    assert "output = json" in text
+    body = text[text.index("{"):]
+    assert json.loads(body) == {"enabled": False, "method": None, "enabled_on": None,
+                                "disabled_on": None}
+
+
+def test_f1_shows_help(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "mfa" + F1 + "exit\r", tmp_path / "h") == 0
+    text = out(ctx)
+    assert "Commands:" in text
+    assert "outbox" not in text  # demo-only, and this is no demo
+    assert err(ctx) == ""
+
+
+def test_history_masked_on_disk_original_in_memory(ctx: Context, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    histories: list[MaskingFileHistory] = []
+
+    class Recording(MaskingFileHistory):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            histories.append(self)
+
+    monkeypatch.setattr(repl, "MaskingFileHistory", Recording)
+    path = tmp_path / "state" / "history"
+    assert run_keys(ctx, "mfa verify 123456\rmfa rm --token=abcdef\rexit\r", path) == 0
+    assert "123456" not in path.read_text()
+    assert "abcdef" not in path.read_text()
+    assert history_entries(path) == ["mfa verify ******", "mfa rm --token=******", "exit"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert histories[0].get_strings() == ["mfa verify 123456", "mfa rm --token=abcdef", "exit"]
+
+
+def test_up_recalls_the_line_as_typed(ctx: Context, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions: list[PromptSession] = []
+
+    class Recording(PromptSession):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            sessions.append(self)
+
+    monkeypatch.setattr(repl, "PromptSession", Recording)
+
+    def script(pipe: PipeInput) -> None:
+        _wait(lambda: bool(sessions) and sessions[0].app.is_running)
+        pipe.send_text("mfa verify 123456\r")
+        _wait(lambda: err(ctx) != "")
+        buffer = sessions[0].default_buffer
+        deadline = time.monotonic() + 5
+        while buffer.text != "mfa verify 123456":  # history loads in the background
+            assert time.monotonic() < deadline, "Up recalled nothing"
+            pipe.send_text(UP)
+            time.sleep(0.05)
+        pipe.send_text("\r")
+        _wait(lambda: len(err(ctx).splitlines()) == 2)
+        pipe.send_text("exit\r")
+
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        thread = threading.Thread(target=script, args=(pipe,), daemon=True)
+        thread.start()
+        assert repl.run(ctx, history=tmp_path / "h", banner="hi") == 0
+        thread.join(5)
+    # The same code was sent again (the server refuses it: MFA is off), not '******'
+    # (which would fail the 6-digit check before any request).
+    errors = err(ctx).splitlines()
+    assert len(errors) == 2
+    assert errors[0] == errors[1]
+    assert "409" in errors[0]
+
+
+def test_session_closed_after_the_loop(ctx: Context, tmp_path: Path) -> None:
+    run_keys(ctx, "mfa status\rexit\r", tmp_path / "h")
+    assert ctx.session._client is None
+
+
+# --- prompt and toolbar ---------------------------------------------------------------------
+
+
+def test_prompt_text() -> None:
+    fake = SimpleNamespace(demo=None, settings=SimpleNamespace(name="cloud-api"))
+    assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
+    fake.demo = object()
+    assert repl.prompt_text(fake) == "vss (demo) > "  # type: ignore[arg-type]
+
+
+def test_toolbar(ctx: Context) -> None:
+    parts = repl.toolbar(ctx)
+    text = "".join(t for _, t in parts)
+    assert ctx.settings.name in text
+    assert ctx.settings.endpoint in text
+    assert "demo" in text
+    assert "logged out" in text
+    assert "F1 help" in text
+    styles = {style for style, _ in parts}
+    assert styles <= {"", "class:bottom-toolbar.key", "class:bottom-toolbar.state"}
+
+
+def test_toolbar_after_login_and_without_user(ctx: Context) -> None:
+    ctx.session.login(ctx.ui)
+    text = "".join(t for _, t in repl.toolbar(ctx))
+    assert "logged out" not in text
+    assert "token" in text
+    assert "MFA off" in text
+    ctx.session.username = None
+    assert "no user" in "".join(t for _, t in repl.toolbar(ctx))
+
+
+def test_ui_style_covers_the_toolbar_and_lexer() -> None:
+    for key in ("prompt", "bottom-toolbar", "command", "option", "secret", "comment"):
+        assert key in repl.UI_STYLE
+
+
+# --- key bindings -----------------------------------------------------------------------------
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if condition():
+                return
+        except AttributeError:
+            pass
+        time.sleep(0.005)
+    raise AssertionError("timed out waiting for the prompt")
+
+
+def _drive(bindings: KeyBindings | None,
+           script: Callable[[PromptSession, PipeInput], None]) -> str:
+    """Run a completing prompt; ``script`` types into it from another thread."""
+    failures: list[BaseException] = []
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        session: PromptSession = PromptSession(
+            completer=ShellCompleter(table(), lambda: None), complete_while_typing=True,
+            key_bindings=bindings)
+
+        def typist() -> None:
+            try:
+                _wait(lambda: session.app.is_running)
+                script(session, pipe)
+            except BaseException as exc:
+                failures.append(exc)
+                pipe.send_text(CTRL_C)  # end the prompt
+
+        thread = threading.Thread(target=typist, daemon=True)
+        thread.start()
+        try:
+            line = session.prompt("> ")
+        finally:
+            thread.join(5)
+    if failures:
+        raise failures[0]
+    return line
+
+
+def _menu(session: PromptSession):
+    return session.app.current_buffer.complete_state
+
+
+def _select_first(session: PromptSession, pipe: PipeInput, typed: str) -> None:
+    """Type ``typed``, wait for the menu, Tab to select the first completion."""
+    pipe.send_text(typed)
+    _wait(lambda: _menu(session) is not None and bool(_menu(session).completions))
+    pipe.send_text("\t")
+    _wait(lambda: _menu(session) is not None and _menu(session).complete_index is not None)
+
+
+def test_enter_on_a_selected_completion_takes_it() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        _select_first(session, pipe, "mfa ")
+        assert session.app.current_buffer.text == "mfa mk "
+        pipe.send_text("\r")
+        _wait(lambda: _menu(session) is None)
+        time.sleep(0.05)
+        assert session.app.is_running  # Enter closed the menu, did not run the line
+        pipe.send_text("EMAIL\r")
+
+    assert _drive(repl.key_bindings(), script) == "mfa mk EMAIL"
+
+
+def test_without_the_binding_enter_would_run_the_line() -> None:
+    # The control experiment: prompt_toolkit's own Enter accepts the half-typed line.
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        _select_first(session, pipe, "mfa ")
+        pipe.send_text("\r")
+
+    assert _drive(None, script) == "mfa mk "
+
+
+def test_tab_completes_mf_then_enter_runs_the_completed_text() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        _select_first(session, pipe, "mf")
+        assert session.app.current_buffer.text == "mfa "
+        pipe.send_text("\r")  # closes the menu
+        _wait(lambda: _menu(session) is None)
+        pipe.send_text("\r")  # runs the line
+
+    assert _drive(repl.key_bindings(), script) == "mfa "
+
+
+def test_enter_without_a_menu_runs_the_line() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text("whoami -o json\r")
+
+    assert _drive(repl.key_bindings(), script) == "whoami -o json"
+
+
+def test_f1_returns_help() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text("mfa mk" + F1)
+
+    assert _drive(repl.key_bindings(), script) == "help"

@@ -1,0 +1,402 @@
+"""The UI port (TerminalUI, BatchUI, the question logic) and saving private files."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from vss_shell.errors import Cancelled, MissingAnswer, ShellError
+from vss_shell.savefile import save_private
+from vss_shell.ui import UI, BatchUI, TerminalUI
+
+
+class ScriptedUI(UI):
+    """A UI whose person answers from a list; every prompt is recorded."""
+
+    def __init__(self, answers: list[str] | None = None, *, can_ask: bool = True,
+                 **kwargs) -> None:
+        super().__init__(stdout=io.StringIO(), stderr=io.StringIO(), **kwargs)
+        self.answers = list(answers or [])
+        self.prompts: list[tuple[str, bool]] = []
+        self._can_ask = can_ask
+
+    @property
+    def can_ask(self) -> bool:
+        return self._can_ask
+
+    def read_line(self, prompt: str, *, secret: bool = False, default: str = "") -> str:
+        self.prompts.append((prompt, secret))
+        if not self.answers:
+            raise AssertionError(f"asked more than scripted: {prompt!r}")
+        return self.answers.pop(0)
+
+    @property
+    def out_text(self) -> str:
+        return self.stdout.getvalue()  # type: ignore[attr-defined]
+
+    @property
+    def err_text(self) -> str:
+        return self.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def batch_ui(**kwargs) -> BatchUI:
+    return BatchUI(tty_path="/nonexistent/tty", stdout=io.StringIO(), stderr=io.StringIO(),
+                   **kwargs)
+
+
+# --- output streams -----------------------------------------------------------------------
+
+
+def test_terminal_ui_messages_on_stdout() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    ui = TerminalUI(stdout=out, stderr=err)
+    ui.out("result")
+    ui.info("progress")
+    ui.warn("careful")
+    ui.error("broken")
+    assert out.getvalue() == "result\nprogress\n"
+    assert err.getvalue() == "warning: careful\nbroken\n"
+
+
+def test_batch_ui_messages_on_stderr() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    ui = BatchUI(tty_path="/nonexistent", stdout=out, stderr=err)
+    ui.out("result")
+    ui.info("progress")
+    ui.warn("careful")
+    ui.error("broken")
+    assert out.getvalue() == "result\n"
+    assert err.getvalue() == "progress\nwarning: careful\nbroken\n"
+
+
+def test_colour_paints_warnings_and_errors_only() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    ui = TerminalUI(color=True, stdout=out, stderr=err)
+    ui.out("result")
+    ui.info("progress")
+    ui.warn("careful")
+    ui.error("broken")
+    assert out.getvalue() == "result\nprogress\n"
+    assert err.getvalue() == "\x1b[33mwarning: careful\x1b[0m\n\x1b[31mbroken\x1b[0m\n"
+
+
+def test_defaults_to_the_process_streams(capsys: pytest.CaptureFixture[str]) -> None:
+    ui = BatchUI(tty_path="/nonexistent")
+    ui.out("o")
+    ui.info("i")
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("o\n", "i\n")
+
+
+def test_base_ui_cannot_read() -> None:
+    with pytest.raises(NotImplementedError):
+        UI().read_line("x")
+
+
+# --- BatchUI without a terminal --------------------------------------------------------------
+
+
+def test_batch_ui_without_terminal_cannot_ask() -> None:
+    assert batch_ui().can_ask is False
+
+
+def test_batch_ui_with_a_device_can_ask(tmp_path: Path) -> None:
+    device = tmp_path / "tty"
+    device.write_text("")
+    assert BatchUI(tty_path=str(device)).can_ask is True
+
+
+@pytest.mark.parametrize(
+    ("ask", "flag"),
+    [
+        (lambda ui: ui.ask("Username", flag="--user or VSS_USER"), "--user or VSS_USER"),
+        (lambda ui: ui.ask("File name", flag="--save-codes FILE", default="x.txt"),
+         "--save-codes FILE"),
+        (lambda ui: ui.ask_secret("Password for demo", flag="VSS_USER_PASS"), "VSS_USER_PASS"),
+        (lambda ui: ui.confirm("Disable MFA for demo?", flag="--yes"), "--yes"),
+        (lambda ui: ui.confirm_or_cancel("Remove profile lab?", flag="--yes"), "--yes"),
+    ],
+)
+def test_questions_without_terminal_name_the_flag(ask, flag: str) -> None:
+    with pytest.raises(MissingAnswer) as caught:
+        ask(batch_ui())
+    message = str(caught.value)
+    assert message.startswith("no terminal to ask '")
+    assert message.endswith(f": use {flag}")
+    assert "\n" not in message
+    assert isinstance(caught.value, ShellError)
+    assert caught.value.exit_status == 1
+
+
+def test_missing_answer_quotes_the_question() -> None:
+    with pytest.raises(MissingAnswer, match=r"ask 'Disable MFA for demo': use --yes"):
+        batch_ui().confirm("Disable MFA for demo?", flag="--yes")
+    with pytest.raises(MissingAnswer, match=r"ask 'Username': use"):
+        batch_ui().ask("Username: ", flag="--user")
+
+
+def test_assume_yes_confirms_without_asking() -> None:
+    ui = batch_ui(assume_yes=True)
+    assert ui.confirm("Overwrite?", flag="--yes") is True
+    assert ui.confirm("Overwrite?", flag="--yes", default=False) is True
+    ui.confirm_or_cancel("Disable?", flag="--yes")
+    scripted = ScriptedUI([], assume_yes=True)
+    assert scripted.confirm("Sure?", flag="--yes") is True
+    assert scripted.prompts == []
+
+
+def test_assume_yes_does_not_answer_other_questions() -> None:
+    with pytest.raises(MissingAnswer):
+        batch_ui(assume_yes=True).ask("Username", flag="--user")
+
+
+# --- question logic (scripted answers) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("default", "hint"), [(True, "[Y/n]"), (False, "[y/N]")])
+def test_confirm_empty_answer_is_the_default(default: bool, hint: str) -> None:
+    ui = ScriptedUI(["   "])
+    assert ui.confirm("Save?", flag="--yes", default=default) is default
+    assert ui.prompts == [(f"Save? {hint} ", False)]
+
+
+@pytest.mark.parametrize(("answer", "expected"), [("y", True), ("YES", True), (" Yes ", True),
+                                                  ("n", False), ("No", False)])
+def test_confirm_answers(answer: str, expected: bool) -> None:
+    assert ScriptedUI([answer]).confirm("Go?", flag="--yes", default=not expected) is expected
+
+
+def test_confirm_asks_again_after_garbage() -> None:
+    ui = ScriptedUI(["maybe", "yep", "y"])
+    assert ui.confirm("Go?", flag="--yes") is True
+    assert len(ui.prompts) == 3
+    assert ui.out_text == "Please answer y or n.\n" * 2
+
+
+def test_confirm_or_cancel() -> None:
+    ScriptedUI(["y"]).confirm_or_cancel("Go?", flag="--yes")
+    with pytest.raises(Cancelled, match="nothing was changed"):
+        ScriptedUI(["n"]).confirm_or_cancel("Go?", flag="--yes")
+    with pytest.raises(Cancelled):
+        ScriptedUI([""]).confirm_or_cancel("Go?", flag="--yes")
+
+
+def test_ask_with_default() -> None:
+    ui = ScriptedUI(["", "  other.txt  "])
+    assert ui.ask("File name", flag="--f", default="codes.txt") == "codes.txt"
+    assert ui.ask("File name", flag="--f", default="codes.txt") == "other.txt"
+    assert ui.prompts == [("File name [codes.txt]: ", False)] * 2
+
+
+def test_ask_without_default_asks_again_on_empty() -> None:
+    ui = ScriptedUI(["", "   ", " jdoe "])
+    assert ui.ask("Username", flag="--user") == "jdoe"
+    assert ui.prompts == [("Username: ", False)] * 3
+
+
+def test_ask_with_empty_default_may_be_skipped() -> None:
+    ui = ScriptedUI([""])
+    assert ui.ask("Another name (empty to skip)", flag="--f", default="") == ""
+    assert ui.prompts == [("Another name (empty to skip): ", False)]
+
+
+def test_ask_secret_is_secret_and_asks_again_on_empty() -> None:
+    ui = ScriptedUI(["", "  ", " s3cret "])
+    assert ui.ask_secret("Password", flag="--p") == "s3cret"
+    assert ui.prompts == [("Password: ", True)] * 3
+    assert "s3cret" not in ui.out_text + ui.err_text
+
+
+# --- TerminalUI through prompt_toolkit ----------------------------------------------------------
+
+
+@pytest.fixture
+def keys() -> Iterator:
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        yield pipe
+
+
+def test_terminal_ui_asks_through_prompt_toolkit(keys) -> None:
+    ui = TerminalUI(stdout=io.StringIO(), stderr=io.StringIO())
+    keys.send_text("  bob \r")
+    assert ui.ask("Username", flag="--user") == "bob"
+    keys.send_text("\rs3cret\r")
+    assert ui.ask_secret("Password", flag="--p") == "s3cret"
+    keys.send_text("maybe\ry\r")
+    assert ui.confirm("Go?", flag="--yes") is True
+    assert ui.stdout.getvalue() == "Please answer y or n.\n"  # type: ignore[attr-defined]
+    assert TerminalUI().can_ask is True
+
+
+def test_terminal_ui_end_of_input_cancels(keys) -> None:
+    keys.send_text("\x04")
+    with pytest.raises(KeyboardInterrupt):
+        TerminalUI(stdout=io.StringIO()).ask("Username", flag="--user")
+
+
+# --- BatchUI with a terminal ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def pty() -> Iterator[tuple[int, str]]:
+    try:
+        master, slave = os.openpty()
+    except OSError as exc:  # no pseudo-terminals here
+        pytest.skip(f"no pty: {exc}")
+    try:
+        yield master, os.ttyname(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_batch_ui_with_a_terminal_can_ask(pty: tuple[int, str]) -> None:
+    assert BatchUI(tty_path=pty[1]).can_ask is True
+
+
+def test_batch_ui_asks_on_the_terminal(pty: tuple[int, str]) -> None:
+    master, name = pty
+    ui = BatchUI(tty_path=name, stdout=io.StringIO(), stderr=io.StringIO())
+    os.write(master, b"bob\n")
+    assert ui.ask("Username", flag="--user") == "bob"
+    assert b"Username: " in os.read(master, 1024)
+    os.write(master, b"\n")
+    assert ui.ask("File", flag="--f", default="d.txt") == "d.txt"
+
+
+def test_batch_ui_end_of_terminal_input_cancels(pty: tuple[int, str]) -> None:
+    master, name = pty
+    os.write(master, b"\x04")
+    with pytest.raises(KeyboardInterrupt):
+        BatchUI(tty_path=name, stdout=io.StringIO()).ask("Username", flag="--user")
+
+
+# --- savefile.save_private ------------------------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_save_creates_a_private_file(tmp_path: Path) -> None:
+    target = tmp_path / "codes.txt"
+    ui = ScriptedUI([])
+    assert save_private(ui, str(target), lambda: b"a\nb\n", what="recovery codes") == str(target)
+    assert target.read_bytes() == b"a\nb\n"
+    assert mode(target) == 0o600
+    assert ui.out_text == f"Saved the recovery codes to {target} (mode 0600).\n"
+    assert ui.prompts == []
+
+
+def test_save_creates_missing_directories(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "codes.txt"
+    save_private(ScriptedUI([]), str(target), lambda: b"x", what="codes")
+    assert target.read_bytes() == b"x"
+    assert mode(target.parent) == 0o700
+
+
+def test_save_expands_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    saved = save_private(ScriptedUI([]), "~/codes.txt", lambda: b"x", what="codes")
+    assert saved == str(tmp_path / "codes.txt")
+    assert (tmp_path / "codes.txt").read_bytes() == b"x"
+
+
+def test_save_existing_no_then_another_name(tmp_path: Path) -> None:
+    original = tmp_path / "codes.txt"
+    original.write_bytes(b"old")
+    original.chmod(0o644)
+    other = tmp_path / "codes2.txt"
+    ui = ScriptedUI(["n", str(other)])
+    made = []
+    saved = save_private(ui, str(original), lambda: made.append(1) or b"new", what="codes")
+    assert saved == str(other)
+    assert original.read_bytes() == b"old"
+    assert mode(original) == 0o644
+    assert other.read_bytes() == b"new"
+    assert mode(other) == 0o600
+    assert made == [1]
+    assert ui.prompts[0] == (f"{original} exists. Overwrite it? [y/N] ", False)
+    assert ui.prompts[1][0].startswith("Another file name for the codes (empty to skip)")
+
+
+def test_save_existing_no_then_empty_skips(tmp_path: Path) -> None:
+    original = tmp_path / "codes.txt"
+    original.write_bytes(b"old")
+    ui = ScriptedUI(["", ""])  # default no, then no name
+    assert save_private(ui, str(original), lambda: b"new", what="codes") is None
+    assert original.read_bytes() == b"old"
+    assert ui.out_text.endswith("The codes were not saved.\n")
+
+
+def test_save_existing_yes_overwrites(tmp_path: Path) -> None:
+    original = tmp_path / "codes.txt"
+    original.write_bytes(b"old")
+    original.chmod(0o644)
+    assert save_private(ScriptedUI(["y"]), str(original), lambda: b"new",
+                        what="codes") == str(original)
+    assert original.read_bytes() == b"new"
+    assert mode(original) == 0o600
+
+
+@pytest.mark.parametrize("ui", [lambda: ScriptedUI([], assume_yes=True),
+                                lambda: batch_ui(assume_yes=True)])
+def test_save_existing_assume_yes_overwrites_without_asking(tmp_path: Path, ui) -> None:
+    original = tmp_path / "codes.txt"
+    original.write_bytes(b"old")
+    person = ui()
+    assert save_private(person, str(original), lambda: b"new", what="codes") == str(original)
+    assert original.read_bytes() == b"new"
+    assert mode(original) == 0o600
+    assert getattr(person, "prompts", []) == []
+
+
+def test_save_existing_without_terminal_fails_naming_yes(tmp_path: Path) -> None:
+    original = tmp_path / "codes.txt"
+    original.write_bytes(b"old")
+    with pytest.raises(ShellError) as caught:
+        save_private(batch_ui(), str(original), lambda: b"new", what="codes")
+    assert "--yes" in str(caught.value)
+    assert str(original) in str(caught.value)
+    assert original.read_bytes() == b"old"
+
+
+def test_save_unwritable_name_asks_for_another(tmp_path: Path) -> None:
+    bad = tmp_path / ("x" * 300)  # too long a name for any filesystem
+    good = tmp_path / "codes.txt"
+    ui = ScriptedUI([str(good)])
+    assert save_private(ui, str(bad), lambda: b"data", what="codes") == str(good)
+    assert ui.err_text.startswith(f"cannot save the codes to {bad}: ")
+    assert good.read_bytes() == b"data"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_save_unwritable_name_without_terminal_fails(tmp_path: Path) -> None:
+    ui = batch_ui()
+    with pytest.raises(ShellError, match="the codes were not saved"):
+        save_private(ui, str(tmp_path / ("x" * 300)), lambda: b"data", what="codes")
+    assert "cannot save the codes" in ui.stderr.getvalue()  # type: ignore[attr-defined]
+
+
+def test_save_over_a_directory_is_a_clean_failure(tmp_path: Path) -> None:
+    folder = tmp_path / "codes"
+    folder.mkdir()
+    with pytest.raises(ShellError):
+        save_private(batch_ui(assume_yes=True), str(folder), lambda: b"x", what="codes")
+
+
+def test_save_under_a_regular_file_does_not_claim_the_file_exists(tmp_path: Path) -> None:
+    parent = tmp_path / "notadir"
+    parent.write_text("")
+    target = parent / "codes.txt"
+    ui = ScriptedUI(["", ""])
+    assert save_private(ui, str(target), lambda: b"x", what="codes") is None
+    assert all("exists. Overwrite" not in prompt for prompt, _ in ui.prompts)
