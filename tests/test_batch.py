@@ -275,6 +275,27 @@ def test_interrupt_exits_130(tmp_path: Path, emulator: Emulator) -> None:
     assert "Traceback" not in r.stderr
 
 
+def test_interrupt_while_waiting_for_the_otp_command(tmp_path: Path,
+                                                    emulator: Emulator) -> None:
+    started = tmp_path / "otp-started"
+    program = (f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); "
+               "time.sleep(60); print('123456')")
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(program)}"
+    env = vss_env(tmp_path, emulator, user="app", password="app-pass")
+    with LiveVss("--otp-command", command, env=env, cwd=tmp_path) as live:
+        live.send("mfa status\nmfa status\n")
+        deadline = time.monotonic() + FAST
+        while not started.exists():
+            assert time.monotonic() < deadline, "the --otp-command never started"
+            time.sleep(0.05)
+        live.interrupt()
+        r = live.finish(timeout=FAST)
+    assert r.returncode == 130, str(r)
+    assert "interrupted" in r.stderr or "cancelled" in r.stderr, str(r)
+    assert "Traceback" not in r.stderr
+    assert r.elapsed < 2 * FAST
+
+
 # --- missing answers fail at once without a terminal -------------------------------------
 
 

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
-from batch_helpers import Result, json_lines, profiles_file, run_vss, vss_env
+from batch_helpers import LiveVss, Result, json_lines, profiles_file, run_vss, vss_env
 from vss_shell.emulator import Emulator
 
 SHIPPED = ["cloud-api", "vss-api", "demo"]
@@ -236,6 +237,46 @@ def test_profile_rm_unknown(vss: Run, work: Path) -> None:
     r = vss("-c", "profile rm nope --yes")
     assert r.returncode == 1, str(r)
     assert "no profile named 'nope'" in r.stderr
+
+
+# --- the MFA method learnt at enrolment --------------------------------------------------
+
+
+def enrol_authenticator(tmp_path: Path, *args: str, **changes: str | None) -> list[Any]:
+    """Enrol demo with an authenticator in one piped run; the JSON of each command."""
+    env = vss_env(tmp_path, None, user=None, **changes)
+    with LiveVss(*args, "-o", "json", env=env, cwd=tmp_path) as live:
+        live.send("mfa mk AUTHENTICATOR --no-verify\n")
+        key = json.loads(live.read_line())["key"]
+        live.send(f"mfa verify {pyotp.TOTP(key).now()}\nprofile show\n")
+        r = live.finish()
+    assert r.returncode == 0, str(r)
+    return json_lines(r.stdout)
+
+
+def test_enrolment_keeps_the_method_in_the_profile_naming_the_account(
+        vss: Run, work: Path, tmp_path: Path) -> None:
+    enrol_authenticator(tmp_path, "--profile", "work")
+    assert tomllib.loads(work.read_text())["profiles"]["work"]["mfa_method"] == "AUTHENTICATOR"
+    shown = rows(vss("--profile", "work", "-c", "profile show -o json"))
+    assert shown["mfa_method"] == {"key": "mfa_method", "value": "AUTHENTICATOR",
+                                   "source": "profile work"}
+
+
+def test_profile_show_right_after_enrolment_names_the_profile_as_source(
+        work: Path, tmp_path: Path) -> None:
+    *_, shown = enrol_authenticator(tmp_path, "--profile", "work")
+    row = {r["key"]: r for r in shown}["mfa_method"]
+    assert row["value"] == "AUTHENTICATOR"
+    assert row["source"] == "profile work"
+
+
+def test_enrolment_against_a_borrowed_endpoint_leaves_the_profiles_alone(
+        tmp_path: Path, emulator: Emulator) -> None:
+    enrol_authenticator(tmp_path, VSS_ENDPOINT=emulator.url, VSS_USER="demo")
+    path = profiles_file(tmp_path)
+    if path.exists():
+        assert "mfa_method" not in tomllib.loads(path.read_text())["profiles"]["cloud-api"]
 
 
 # --- choosing a profile, and where each value comes from --------------------------------

@@ -44,6 +44,8 @@ def run(ctx: Context, name: str, entries: Iterable[tuple[int, str | list[str]]],
                 execute(ctx, split(entry) if isinstance(entry, str) else entry)
             except ExitShell:
                 break
+            except BrokenPipeError:
+                raise
             except Exception as exc:
                 report = failure(exc, ctx.session.secrets(), debug=debug)
                 if report.detail:

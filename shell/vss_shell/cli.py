@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         return _run(opts, env, ui, interactive)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`vss ... | head -1`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bool) -> int:

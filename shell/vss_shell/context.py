@@ -36,9 +36,11 @@ class Context:
         return self.session.settings
 
     def emit(self, data: Any, fmt: str | None = None) -> None:
-        """Print a command's result in the chosen format."""
+        """Print a command's result in the chosen format (JSON: always a document)."""
         if data is None:
-            return
+            if (fmt or self.output) != "json" or self.pretty_json:
+                return
+            data = {"ok": True}
         text = output.render(data, fmt or self.output, pretty=self.pretty_json,
                              color=self.ui.color)
         if text:

@@ -58,6 +58,8 @@ def _remember_method(ctx: Context, method: str | None) -> None:
             ctx.store.unset(settings.name, "mfa_method")
     except ProfileError as exc:
         ctx.ui.warn(f"the profile does not remember the MFA method: {exc}")
+        return
+    settings.sources["mfa_method"] = f"profile {settings.name}" if method else "default"
 
 
 # --- mfa mk -----------------------------------------------------------------
@@ -230,7 +232,8 @@ def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
     confirmation = a.token
     if not confirmation:
         user = session.user(ui)
-        ui.confirm_or_cancel(f"Disable MFA for {user}?", flag="--yes")
+        if not a.yes:
+            ui.confirm_or_cancel(f"Disable MFA for {user}?", flag="--yes")
         resp = session.call(ui, lambda c, u, p: c.disable_mfa(u, p))
         ui.info(str(resp.get("message") or "Confirmation email sent."))
         if not ui.can_ask:
@@ -282,7 +285,8 @@ def register(table: Table) -> None:
     table.add(Command(("mfa", "token"), "have a code sent by email or SMS", token))
     table.add(Command(("mfa", "rm"), "disable MFA (confirmed with a token sent by email)", rm,
                       opts=(Opt("--token", "the confirmation token from the email", "TOKEN",
-                                secret=True),),
+                                secret=True),
+                            Opt("--yes", "do not ask for confirmation")),
                       long_help=("Asks the server to disable MFA; it emails a confirmation token,\n"
                                  "which the shell then asks for. '--token TOKEN' gives it.")))
     table.add(Command(("mfa", "status"), "show whether MFA is on, its method and dates", status))
