@@ -44,6 +44,13 @@ class Session:
         self._client: VssClient | None = None
         self.token_requests = 0
 
+    def restore(self) -> None:
+        """Take a still-valid token from the cache, so the toolbar can show it."""
+        if self.cache is not None and self.username and not self.sources.env.get("VSS_TOKEN"):
+            raw = self.cache.get(self.settings.endpoint, self.username)
+            if raw:
+                self.token = Token.parse(raw)
+
     # --- plumbing -------------------------------------------------------------
     @property
     def client(self) -> VssClient:
