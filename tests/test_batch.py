@@ -469,6 +469,42 @@ def test_enrol_email_by_script_with_otp_command(vss: Run, emulator: Emulator,
     assert not any(code in r.output for code in codes)
 
 
+@pytest.mark.parametrize("phone", ["416-555-0123", "(416) 555-0123", "+1 416 555 0123"])
+def test_enrol_sms_by_script(vss: Run, emulator: Emulator, phone: str, tmp_path: Path) -> None:
+    r = vss("-o", "json", "-c", f"mfa mk SMS --phone '{phone}' --no-verify")
+    assert r.returncode == 0, str(r)
+    [enrolled] = json_lines(r.stdout)
+    assert enrolled["method"] == "SMS" and enrolled["recovery_codes"]
+    [sms] = emulator.outbox("demo")
+    assert sms["kind"] == "sms" and sms["to"] == phone  # the number reached the server
+    r = vss("-o", "json", "--otp-command", mailbox_otp_command(tmp_path, emulator, "demo"),
+            "-c", f"mfa verify {sms['code']}; mfa status")
+    assert r.returncode == 0, str(r)
+    assert json_lines(r.stdout)[-1]["method"] == "SMS"
+    assert [m["kind"] for m in emulator.outbox("demo")] == ["sms", "sms"]  # the login code
+
+
+@pytest.mark.parametrize("phone", ["416", "call-me", "416-555-0123 ext 4", "++1 416 555 0123",
+                                   "1234567890123456"])
+def test_a_bad_phone_fails_before_any_request(vss: Run, emulator: Emulator, phone: str) -> None:
+    r = vss("-c", f"mfa mk SMS --phone '{phone}'; mfa status")
+    assert r.returncode == 1, str(r)
+    assert r.stderr.strip().splitlines()[-1].startswith(
+        f"-c:1: invalid phone number '{phone}' (for example 416-555-0123"), str(r)
+    assert requests_made(emulator, "POST /tf/enable") == 0
+    assert requests_made(emulator, "GET /v2/user") == 0, "the run stops at the failure"
+
+
+def test_sms_needs_a_phone_and_only_sms_takes_one(vss: Run, emulator: Emulator) -> None:
+    r = vss("-c", "mfa mk SMS")
+    assert r.returncode == 2, str(r)
+    assert "SMS needs a phone number: mfa mk SMS --phone NUMBER" in r.stderr
+    r = vss("-c", "mfa mk EMAIL --phone 416-555-0123")
+    assert r.returncode == 2, str(r)
+    assert "--phone goes with SMS only" in r.stderr
+    assert requests_made(emulator, "POST /tf/enable") == 0
+
+
 def test_enrolling_one_user_does_not_break_email_login_of_another(
         vss: Run, emulator: Emulator, tmp_path: Path) -> None:
     """The MFA method learnt at enrolment is kept in a profile only when that profile
@@ -559,6 +595,17 @@ def test_json_stdout_has_only_json_while_messages_go_to_stderr(vss: Run) -> None
     assert r.returncode == 1, str(r)
     for number in (2, 3, 4):
         assert f"<stdin>:{number}:" in r.stderr, str(r)
+
+
+def test_every_command_prints_one_json_document(vss: Run) -> None:
+    """Even help and settings changes: stdout stays parseable line by line."""
+    r = vss("-o", "json", input="help\nhelp mfa mk\nset autosuggest off\nlogout\n")
+    assert r.returncode == 0, str(r)
+    docs = json_lines(r.stdout)
+    assert len(docs) == 4, str(r)
+    assert docs[0]["help"].startswith("Commands:")
+    assert docs[1]["help"].startswith("usage: mfa mk METHOD")
+    assert docs[2:] == [{"ok": True}] * 2
 
 
 def test_per_command_output_option(vss: Run) -> None:

@@ -263,3 +263,12 @@ def test_disable_during_enrolment_and_reenable(emu: Emulator) -> None:
     ok(post(emu, PATH_TF_ENABLE, "demo", {"method": "AUTHENTICATOR"}))
     ok(post(emu, PATH_TF_VERIFY, "demo", {"otp": app_code(emu, "demo")}))
     assert totp_info(emu, "demo", app_code(emu, "demo", -1))["enabled"] is True
+
+
+def test_a_percent_encoded_disable_token_is_decoded(emu: Emulator) -> None:
+    """Clients quote the token in the path (``-`` as ``%2D``): the server decodes it."""
+    ok(post(emu, PATH_TF_DISABLE, "sms"))
+    raw = last(emu, "sms", "token")
+    encoded = "".join(f"%{ord(ch):02X}" for ch in raw)
+    ok(post(emu, f"{PATH_TF_DISABLE}/{encoded}", "sms"))
+    assert totp_info(emu, "sms")["enabled"] is False

@@ -19,7 +19,8 @@ modes:
 
 exit status:
   0    every command succeeded
-  1    a command failed (API error, validation, refused by the server)
+  1    a command failed (API error, a malformed code or phone number,
+       refused by the server, an answer missing without a terminal)
   2    usage error (unknown command, bad arguments, bad options to vss)
   130  interrupted
 

@@ -62,10 +62,14 @@ def find_topic(table: Table, words: list[str]) -> Command | Group | None:
     return entry
 
 
-def help_cmd(ctx: Context, a: Args) -> None:
-    """Show help."""
+def help_cmd(ctx: Context, a: Args) -> dict[str, str] | None:
+    """Show help (a JSON document in piped JSON mode, where stdout is JSON Lines)."""
     words = [w for w in (a.topic, a.sub) if w]
-    ctx.ui.out(help_text(ctx.table, find_topic(ctx.table, words) if words else None))
+    text = help_text(ctx.table, find_topic(ctx.table, words) if words else None)
+    if ctx.wants_json(None) and not ctx.pretty_json:
+        return {"help": text}
+    ctx.ui.out(text)
+    return None
 
 
 def exit_cmd(ctx: Context, a: Args) -> None:

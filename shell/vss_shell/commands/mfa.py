@@ -24,7 +24,7 @@ def check_phone(text: str) -> str:
     """A phone number as typed, if it looks like one (7 to 15 digits)."""
     digits = re.sub(r"\D", "", text)
     if not _PHONE.match(text.strip()) or not 7 <= len(digits) <= 15:
-        raise UsageError(f"invalid phone number '{text}' (for example 416-555-0123, "
+        raise ShellError(f"invalid phone number '{text}' (for example 416-555-0123, "
                          "(416) 555-0123 or +1 416 555 0123)")
     return text.strip()
 

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from vss_shell import __version__
 from vss_shell.constants import (
@@ -172,7 +172,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if needs_json:
             payload = _json_object(body)
         if match:
-            self._send(200, state.tf_disable_confirm(account, match.group(1)))
+            self._send(200, state.tf_disable_confirm(account, unquote(match.group(1))))
         else:
             self._send(200, operation(state, account, payload))
 
