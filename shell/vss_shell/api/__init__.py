@@ -8,56 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vss_shell.api.errors import (
-    ApiError,
-    ApiTimeout,
-    BadCredentials,
-    BadRequest,
-    ClientError,
-    Conflict,
-    ConnectionFailed,
-    Forbidden,
-    HttpError,
-    InvalidDisableToken,
-    InvalidEndpoint,
-    InvalidResponse,
-    MfaEnforced,
-    NotFound,
-    OtpRequired,
-    RateLimited,
-    ServerError,
-    TokenRejected,
-    TransportError,
-)
+from vss_shell.api import errors as _errors
+from vss_shell.api.errors import *  # noqa: F403  (the names of errors.__all__)
 from vss_shell.api.token import Token, TokenFormatError
 
 if TYPE_CHECKING:
     from vss_shell.api.client import VssClient
 
-__all__ = [
-    "ApiError",
-    "ApiTimeout",
-    "BadCredentials",
-    "BadRequest",
-    "ClientError",
-    "Conflict",
-    "ConnectionFailed",
-    "Forbidden",
-    "HttpError",
-    "InvalidDisableToken",
-    "InvalidEndpoint",
-    "InvalidResponse",
-    "MfaEnforced",
-    "NotFound",
-    "OtpRequired",
-    "RateLimited",
-    "ServerError",
-    "Token",
-    "TokenFormatError",
-    "TokenRejected",
-    "TransportError",
-    "VssClient",
-]
+__all__ = [*_errors.__all__, "Token", "TokenFormatError", "VssClient"]
 
 
 def __getattr__(name: str) -> Any:
