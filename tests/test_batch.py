@@ -154,6 +154,15 @@ def test_dash_c_errors_name_the_nth_command(vss: Run, emulator: Emulator) -> Non
     assert requests_made(emulator, USER_REQ) == 1
 
 
+def test_dash_c_counts_lines_blank_and_comment_ones_too(vss: Run) -> None:
+    r = vss("-c", "# set-up\nwhoami -o json\n\nbogus; whoami")
+    assert r.returncode == 2, str(r)
+    assert r.stderr.startswith("-c:4: unknown command 'bogus'"), str(r)
+    r = vss("-c", "whoami -o json  # first\nwhoami -o json; mfa verify 12")
+    assert r.returncode == 1, str(r)
+    assert r.stderr.startswith("-c:3: a code is 6 digits"), str(r)
+
+
 def test_dash_c_keeps_quoted_semicolons_in_words(vss: Run, emulator: Emulator) -> None:
     # 'mfa verify "1;2"' is one command with one (bad) argument, not two commands.
     r = vss("-c", 'mfa status -o json; mfa verify "1;2"')
@@ -484,7 +493,8 @@ def test_enrol_sms_by_script(vss: Run, emulator: Emulator, phone: str, tmp_path:
     assert [m["kind"] for m in emulator.outbox("demo")] == ["sms", "sms"]  # the login code
 
 
-@pytest.mark.parametrize("phone", ["416", "call-me", "416-555-0123 ext 4", "++1 416 555 0123",
+@pytest.mark.parametrize("phone", ["416", "416-555-012", "call-me", "416-555-0123 ext 4",
+                                   "++1 416 555 0123",
                                    "1234567890123456"])
 def test_a_bad_phone_fails_before_any_request(vss: Run, emulator: Emulator, phone: str) -> None:
     r = vss("-c", f"mfa mk SMS --phone '{phone}'; mfa status")
@@ -550,6 +560,16 @@ def test_private_password_file_is_used_quietly(vss: Run, tmp_path: Path) -> None
     assert r.stderr == ""
 
 
+def test_password_file_option_beats_the_variable(vss: Run, tmp_path: Path) -> None:
+    """Command-line option > environment, for the password as for the code."""
+    pw = tmp_path / "pw"
+    pw.write_text("not-the-password\n")
+    os.chmod(pw, 0o600)
+    r = vss("--password-file", str(pw), "--no-token-cache", "-c", "mfa status")
+    assert r.returncode == 1, str(r)  # VSS_USER_PASS (right) was not used
+    assert "-c:1:" in r.stderr and "not-the-password" not in r.output
+
+
 @pytest.mark.parametrize("where", ["env", "file"])
 def test_password_never_printed_even_with_debug(vss: Run, tmp_path: Path, where: str) -> None:
     wrong = "Wr0ng-Pa55-xyz"
@@ -599,13 +619,16 @@ def test_json_stdout_has_only_json_while_messages_go_to_stderr(vss: Run) -> None
 
 def test_every_command_prints_one_json_document(vss: Run) -> None:
     """Even help and settings changes: stdout stays parseable line by line."""
-    r = vss("-o", "json", input="help\nhelp mfa mk\nset autosuggest off\nlogout\n")
+    r = vss("-o", "json", input="help\nhelp mfa mk\nset autosuggest off\nlogout\n"
+                                "mfa mk --help\nmfa\n")
     assert r.returncode == 0, str(r)
     docs = json_lines(r.stdout)
-    assert len(docs) == 4, str(r)
+    assert len(docs) == 6, str(r)
     assert docs[0]["help"].startswith("Commands:")
     assert docs[1]["help"].startswith("usage: mfa mk METHOD")
-    assert docs[2:] == [{"ok": True}] * 2
+    assert docs[2:4] == [{"ok": True}] * 2
+    assert docs[4] == docs[1]  # COMMAND --help is help COMMAND
+    assert docs[5]["help"].startswith("mfa: multi-factor authentication")
 
 
 def test_per_command_output_option(vss: Run) -> None:
@@ -927,3 +950,113 @@ def test_backslash_at_end_of_a_comment_does_not_swallow_the_next_line(
                   "whoami -o json\n")
     assert r.returncode == 0, str(r)
     assert len(json_lines(r.stdout)) == 3, str(r)
+
+
+# --- enrolment that fails half-way, and interrupts ---------------------------------------
+
+
+def test_interrupt_at_the_enrolment_code_ends_the_run(tmp_path: Path,
+                                                      emulator: Emulator) -> None:
+    """SIGINT while the code is awaited: the run stops with 130, the pending result shown."""
+    started = tmp_path / "otp-started"
+    program = (f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); "
+               "time.sleep(60); print('123456')")
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(program)}"
+    with LiveVss("--otp-command", command, "-o", "json",
+                 env=vss_env(tmp_path, emulator), cwd=tmp_path) as live:
+        live.send("mfa mk AUTHENTICATOR\nwhoami\n")
+        deadline = time.monotonic() + FAST
+        while not started.exists():
+            assert time.monotonic() < deadline, "the --otp-command never started"
+            time.sleep(0.05)
+        live.interrupt()
+        r = live.finish(timeout=FAST)
+    assert r.returncode == 130, str(r)
+    [doc] = json_lines(r.stdout)  # whoami did not run
+    assert doc["status"] == "pending" and doc["key"] == emulator.secret("demo")
+    assert "finish it with 'mfa verify CODE'" in r.stderr
+
+
+def test_a_wrong_code_at_enrolment_still_prints_what_finishing_needs(
+        vss: Run, emulator: Emulator) -> None:
+    r = vss("-o", "json", "-c", "mfa mk AUTHENTICATOR; whoami", VSS_USER_OTP="000000")
+    assert r.returncode == 1, str(r)
+    [doc] = json_lines(r.stdout)
+    assert doc["status"] == "pending" and doc["key"] == emulator.secret("demo")
+    assert doc["recovery_codes"]
+    assert "-c:1:" in r.stderr and "-c:2" not in r.stderr
+
+
+@pytest.mark.parametrize(("option", "make", "message"), [
+    ("--qr-file", "q.png", "--qr-file: {path} exists (--yes overwrites it)"),
+    ("--save-codes", "codes.txt", "--save-codes: {path} exists (--yes overwrites it)"),
+    ("--save-codes", "no/such/dir/codes.txt", "--save-codes: directory {parent} does not exist"),
+])
+def test_a_file_that_cannot_be_written_fails_before_enrolment(
+        vss: Run, emulator: Emulator, tmp_path: Path, option: str, make: str,
+        message: str) -> None:
+    path = tmp_path / make
+    if path.parent == tmp_path:
+        path.write_text("keep me\n")
+    r = vss("-o", "json", "-c", f"mfa mk AUTHENTICATOR --no-verify {option} {make}")
+    assert r.returncode == 1, str(r)
+    expected = message.format(path=make, parent=path.parent)
+    assert r.stderr.strip().splitlines()[-1] == f"-c:1: {expected}", str(r)
+    assert requests_made(emulator, "POST /tf/enable") == 0
+    assert r.stdout == ""
+    if path.parent == tmp_path:
+        assert path.read_text() == "keep me\n"
+    assert not (tmp_path / "no").exists(), "no directory is created for a file name"
+
+
+def test_scripted_enrolment_remembers_the_method_in_the_profile(
+        vss: Run, emulator: Emulator, tmp_path: Path) -> None:
+    r = vss("-c", f"profile add e --endpoint {emulator.url} --user demo; profile default e",
+            VSS_ENDPOINT=None, user=None)
+    assert r.returncode == 0, str(r)
+    r = vss("-o", "json", "-c", "mfa mk AUTHENTICATOR --no-verify", VSS_ENDPOINT=None,
+            user=None)
+    assert r.returncode == 0, str(r)
+    assert 'mfa_method = "AUTHENTICATOR"' in profiles_file(tmp_path).read_text()
+    emulator.reset_stats()
+    code = pyotp.TOTP(emulator.secret("demo")).now()
+    r = vss("-c", f"mfa verify {code}", VSS_ENDPOINT=None, user=None)
+    assert r.returncode == 0, str(r)
+    # An AUTHENTICATOR account has no code sent when it logs in.
+    otp, offset = otp_command(tmp_path, emulator.secret("demo"))
+    emulator.advance(30)  # the verified code is spent: the next step's
+    offset.write_text("30")
+    r = vss("--otp-command", otp, "-c", "mfa status", VSS_ENDPOINT=None, user=None)
+    assert r.returncode == 0, str(r)
+    assert requests_made(emulator, "POST /tf/request-token") == 0
+
+
+def test_no_code_is_emailed_when_none_could_be_read(vss: Run, emulator: Emulator) -> None:
+    r = vss("-c", "mfa status", **mail_env_changes())
+    assert r.returncode == 1, str(r)
+    assert "use VSS_USER_OTP or --otp-command CMD" in r.stderr
+    assert emulator.outbox("mail") == [], "the code would be wasted"
+
+
+def test_an_empty_disable_token_is_refused_here(vss: Run, emulator: Emulator) -> None:
+    r = vss("-c", "mfa rm --token '  '")
+    assert r.returncode == 1, str(r)
+    assert r.stderr.strip() == "-c:1: the confirmation token is empty"
+    assert not any(k.startswith("POST /tf/disable") for k in emulator.stats()["requests"])
+
+
+def test_dash_c_and_dash_f_together_are_a_usage_error(vss: Run, tmp_path: Path) -> None:
+    (tmp_path / "cmds.txt").write_text("bogus\n")
+    r = vss("-c", "whoami", "-f", "cmds.txt")
+    assert r.returncode == 2, str(r)
+    assert "not allowed with argument -c" in r.stderr
+    assert r.stdout == ""
+
+
+def test_an_unwritable_token_cache_costs_only_a_warning(vss: Run, tmp_path: Path) -> None:
+    tokens_file(tmp_path).mkdir(parents=True)  # a directory where the file should be
+    r = vss("-o", "json", "-c", "mfa status; whoami")
+    assert r.returncode == 0, str(r)
+    assert len(json_lines(r.stdout)) == 2
+    warnings = [line for line in r.stderr.splitlines() if "token cache" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: cannot write"), str(r)

@@ -11,8 +11,9 @@ from prompt_toolkit.completion import CompleteEvent, Completion
 from prompt_toolkit.document import Document
 
 from vss_shell.commands import table
+from vss_shell.commands.builtin import help_text
 from vss_shell.commands.parser import split
-from vss_shell.commands.table import Group
+from vss_shell.commands.table import Arg, Command, Group, Table
 from vss_shell.completion import ShellCompleter
 
 T = table()
@@ -191,6 +192,69 @@ def test_help_topics() -> None:
     assert "mfa " in offered
     assert "profile " in offered
     assert texts("help m", fake_ctx()) == ["mfa "]
+
+
+@pytest.mark.parametrize("demo", [None, object()])
+def test_help_topics_each_with_its_help_as_help_lists_them(demo: object) -> None:
+    found = {c.text.strip(): c.display_meta_text for c in complete("help ", fake_ctx(demo=demo))}
+    assert found == {name: entry.help for name, entry in T.top.items()
+                     if demo is not None or not getattr(entry, "demo_only", False)}
+    listed = help_text(T, None, demo=demo is not None).split("\n\n")[0].splitlines()[1:]
+    assert [line.split()[0] for line in listed] == list(found)
+    assert ("outbox" in found) is (demo is not None)
+
+
+def test_help_group_offers_its_subcommands_with_help() -> None:
+    for name, entry in T.top.items():
+        if isinstance(entry, Group):
+            found = complete(f"help {name} ")
+            assert {c.text.strip(): c.display_meta_text for c in found} == {
+                child: command.help for child, command in entry.children.items()}
+    assert texts("help MFA s") == ["status "]
+    assert texts("help profile s") == ["show ", "set "]
+    assert texts("help login ") == []  # a command: no subcommands
+    assert texts("help nope ") == []
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("set ", ["output ", "autosuggest "]),
+    ("set output ", ["table ", "json "]),
+    ("set OUTPUT j", ["json "]),
+    ("set autosuggest ", ["on ", "off "]),
+    ("set autosuggest of", ["off "]),
+    ("set output json ", ["--output "]),  # nothing left but the options
+])
+def test_set_value_choices_follow_the_key(typed: str, expected: list[str]) -> None:
+    assert texts(typed) == expected
+
+
+def test_set_value_completion_gives_a_setting() -> None:
+    found = complete("set output ")
+    assert applied("set output ", found[0]) == "set output table "
+    assert found[0].display_meta_text == T.lookup("set").args[1].help
+
+
+def test_rest_argument_keeps_completing_options() -> None:
+    rest = Table()
+    rest.add(Command(("code",), "a code", lambda ctx, a: None,
+                     args=(Arg("code", "the code", secret=True, rest=True),)))
+    completer = ShellCompleter(rest, lambda: None)
+    for typed in ("code 123 ", "code 123 456 "):
+        found = completer.get_completions(Document(typed), CompleteEvent())
+        assert [c.text for c in found] == ["--output "]
+
+
+def test_demo_only_hidden_with_its_aliases() -> None:
+    demo = Table()
+    demo.add(Command(("box",), "the outbox", lambda ctx, a: None, aliases=("b",),
+                     demo_only=True))
+    demo.add(Command(("go",), "go", lambda ctx, a: None))
+    completer = ShellCompleter(demo, lambda: fake_ctx())
+    found = completer.get_completions(Document(""), CompleteEvent())
+    assert [c.text for c in found] == ["go "]
+    completer = ShellCompleter(demo, lambda: fake_ctx(demo=object()))
+    found = completer.get_completions(Document(""), CompleteEvent())
+    assert [c.text for c in found] == ["box ", "go ", "b "]
 
 
 # --- comments and quoting ------------------------------------------------------------------

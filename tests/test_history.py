@@ -5,15 +5,29 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from vss_shell.commands import table
+from vss_shell.commands import account, builtin, mfa, profile, table
 from vss_shell.commands.parser import MASK
+from vss_shell.commands.table import Group, Table
 from vss_shell.history import MaskingFileHistory
 
 T = table()
+
+
+def table_with_rest_code() -> Table:
+    """The shell's table, with ``mfa verify``'s CODE taking the rest of the line."""
+    built = Table()
+    for module in (mfa, profile, account, builtin):
+        module.register(built)
+    group = built.lookup("mfa")
+    assert isinstance(group, Group)
+    verify = group.children["verify"]
+    group.children["verify"] = replace(verify, args=(replace(verify.args[0], rest=True),))
+    return built
 
 
 @pytest.fixture
@@ -101,7 +115,7 @@ def test_next_session_loads_the_masked_lines(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "line",
     ["mfa status", "mfa mk SMS --phone '416 555 0123'", "login bob", "profile use \"lab\"",
-     "whoami # note 123456", "mfz 123456"],
+     "whoami # note 123456", "set output json", "help mfa mk", "mfa mk --help"],
 )
 def test_other_lines_stored_as_typed(tmp_path: Path, line: str) -> None:
     path = tmp_path / "history"
@@ -113,3 +127,42 @@ def test_odd_quotes_do_not_break_storing(tmp_path: Path) -> None:
     path = tmp_path / "history"
     MaskingFileHistory(path, T).append_string("login 'o\"brien")
     assert stored_lines(path) == ["login 'o\"brien"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["mfa verfy 123456", "mfa rm --tok AbcTok9999", "mfz 123456", "mfa verify 123456 --tok x",
+     "mfa rm --help --tok AbcTok9999", "mfa status -o 123456", "mfa rm AbcTok9999"],
+)
+def test_lines_that_do_not_parse_stay_in_memory_only(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "history"
+    history = MaskingFileHistory(path, T)
+    history.append_string(line)
+    history.append_string("mfa status")
+    assert stored_lines(path) == ["mfa status"]
+    assert history.get_strings() == [line, "mfa status"]
+    for secret in ("123456", "AbcTok9999", "123", "456"):
+        assert secret not in path.read_text()
+
+
+def test_code_in_several_words_never_reaches_the_file(tmp_path: Path) -> None:
+    """Left out, or masked whole once CODE takes the rest of the line."""
+    path = tmp_path / "history"
+    history = MaskingFileHistory(path, T)
+    history.append_string("mfa verify 123 456")
+    assert stored_lines(path) in ([], [f"mfa verify {MASK}"])
+    assert history.get_strings() == ["mfa verify 123 456"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("mfa verify 123 456", f"mfa verify {MASK}"),
+     ("mfa verify 12 34 56 -o json", f"mfa verify {MASK} -o json"),
+     ("mfa verify '123' \"456\"", f"mfa verify {MASK}")],
+)
+def test_code_in_several_words_masked_whole(tmp_path: Path, line: str, expected: str) -> None:
+    path = tmp_path / "history"
+    history = MaskingFileHistory(path, table_with_rest_code())
+    history.append_string(line)
+    assert stored_lines(path) == [expected]
+    assert history.get_strings() == [line]

@@ -47,6 +47,23 @@ def test_unknown_words() -> None:
     assert styles("whoami surplus")["surplus"] == "class:unknown"
 
 
+@pytest.mark.parametrize(("line", "word"), [
+    ("mfa mk EMIAL", "EMIAL"), ("set output jsn", "jsn"), ("set autosuggest json", "json"),
+    ("mfa status -o xml", "xml"), ("mfa status --output=xml", "--output=xml"),
+    ("mfa mk SMS --qr=1", "--qr=1"),
+])
+def test_values_outside_their_choices_are_unknown(line: str, word: str) -> None:
+    assert styles(line)[word] == "class:unknown"
+
+
+def test_values_among_their_choices() -> None:
+    assert styles("set output JSON")["JSON"] == "class:value"
+    assert styles("set autosuggest off")["off"] == "class:value"
+    assert styles("help mfa mk")["mk"] == "class:value"
+    assert styles("help mfa mkk")["mkk"] == "class:unknown"
+    assert styles("mfa status --output=json")["--output=json"] == "class:option"
+
+
 def test_secrets() -> None:
     assert styles("mfa verify 123456")["123456"] == "class:secret"
     got = styles("mfa rm --token abc")

@@ -17,13 +17,24 @@ from vss_shell.commands.parser import (
     Help,
     Invocation,
     classify,
+    history_line,
     mask_secrets,
     parse,
     split,
     split_commands,
+    suggest,
     words,
 )
-from vss_shell.commands.table import Command, Group
+from vss_shell.commands.table import (
+    After,
+    Arg,
+    Command,
+    Group,
+    Table,
+    checked_choices,
+    choice_help,
+    resolve_choices,
+)
 from vss_shell.errors import UsageError
 
 T = table()
@@ -381,6 +392,151 @@ def test_errors_are_one_line(line: str) -> None:
     assert "\n" not in str(usage_error(line))
 
 
+@pytest.mark.parametrize(("line", "hint"), [
+    ("mfa mj", "did you mean 'mk'?"),
+    ("mfa mk smss", "did you mean 'SMS'?"),
+    ("set output jsn", "did you mean 'json'?"),
+    ("set output tabel", "did you mean 'table'?"),
+    ("set autosuggest of", "did you mean 'off'?"),
+    ("set outptu json", "did you mean 'output'?"),
+    ("mfa stat", "did you mean 'status'?"),
+    ("help mfa stauts", "did you mean 'status'?"),
+])
+def test_short_typos_get_a_suggestion(line: str, hint: str) -> None:
+    assert hint in str(usage_error(line))
+
+
+@pytest.mark.parametrize("line", ["mfa zz", "mfa x", "mfa mm", "login -x", "set output j",
+                                  "mfa mk EMAIL --no-xyz", "set zz on"])
+def test_no_nonsense_suggestion(line: str) -> None:
+    assert "did you mean" not in str(usage_error(line))
+
+
+@pytest.mark.parametrize(("word", "candidates", "expected"), [
+    ("mj", ["mk", "rm"], "mk"),
+    ("MJ", ["mk", "rm"], "mk"),
+    ("jsn", ["table", "json"], "json"),
+    ("stauts", ["status"], "status"),  # two letters swapped: one edit
+    ("--qr-fil", ["--qr", "--qr-file"], "--qr-file"),
+    ("mm", ["mk", "rm"], None),  # as close to both
+    ("zz", ["mk", "rm"], None),
+    ("z", ["mk", ":q"], None),
+    ("-x", ["-o", "--output"], None),  # the dash is not a letter in common
+    ("", ["mk"], None),
+    ("xyzzy", [], None),
+])
+def test_suggest(word: str, candidates: list[str], expected: str | None) -> None:
+    assert suggest(word, candidates) == (f"; did you mean '{expected}'?" if expected else "")
+
+
+# --- choices that depend on the arguments before, and the rest of the line ------------
+
+
+def test_set_value_checked_against_the_key() -> None:
+    assert args_of("set output JSON") == {"key": "output", "value": "json", "output": None}
+    assert args_of("set AutoSuggest OFF")["value"] == "off"
+    assert args_of("set output")["value"] is None
+    assert args_of("set") == {"key": None, "value": None, "output": None}
+    message = str(usage_error("set output on"))
+    assert "invalid VALUE 'on' (choose from table, json)" in message
+    assert "invalid VALUE 'json' (choose from on, off)" in str(usage_error("set autosuggest json"))
+
+
+def test_help_sub_checked_against_the_group() -> None:
+    a = args_of("help MFA MK")
+    assert (a["topic"], a["sub"]) == ("MFA", "mk")
+    assert "choose from mk, verify, token, rm, status" in str(usage_error("help mfa nope"))
+    assert args_of("help login x")["sub"] == "x"  # no subcommands: help says what it knows
+    assert args_of("help nope x")["sub"] == "x"  # help reports the unknown topic
+
+
+def _noop(ctx: object, a: object) -> None:
+    return None
+
+
+def _rest_table() -> Table:
+    """A table with a secret argument that takes the rest of the line."""
+    rest = Table()
+    rest.add(Command(("code",), "check a code", _noop,
+                     args=(Arg("code", "the code", required=False, secret=True, rest=True),)))
+    rest.add(Command(("say",), "say words", _noop,
+                     args=(Arg("first", "the first word", ("hi", "bye")),
+                           Arg("words", "the rest", rest=True))))
+    return rest
+
+
+def test_rest_argument_joins_the_remaining_words() -> None:
+    rest = _rest_table()
+    assert vars(parse(rest, split("code 123 456")).args)["code"] == "123 456"
+    assert vars(parse(rest, split("code 123 -o json 456")).args) == {"code": "123 456",
+                                                                   "output": "json"}
+    assert vars(parse(rest, split("code '12 3' 456")).args)["code"] == "12 3 456"
+    assert vars(parse(rest, split("code")).args)["code"] is None
+    assert vars(parse(rest, split("say HI a b c")).args) == {"first": "hi", "words": "a b c",
+                                                            "output": None}
+    with pytest.raises(UsageError, match="missing WORDS"):
+        parse(rest, split("say hi"))
+
+
+def test_rest_argument_usage_and_roles() -> None:
+    rest = _rest_table()
+    assert rest.lookup("code").usage() == "usage: code [CODE...]"
+    assert rest.lookup("say").usage() == "usage: say FIRST WORDS..."
+    assert classify(rest, ["code", "1", "2", "-o", "json", "3"]).roles == [
+        "command", "secret", "secret", "option", "value", "secret"]
+    assert classify(rest, ["say", "hi", "a", "b"]).roles == ["command", "arg", "arg", "arg"]
+    assert rest.lookup("code").arg_at(5) is rest.lookup("code").args[0]
+    assert T.lookup("login").arg_at(1) is None
+
+
+def test_only_the_last_argument_takes_the_rest() -> None:
+    with pytest.raises(AssertionError):
+        Table().add(Command(("x",), "x", _noop, args=(Arg("a", "a", rest=True), Arg("b", "b"))))
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("code 123 456", f"code {MASK}"),
+    ("code  123\t456  # note", f"code  {MASK}  # note"),
+    ("code 123 -o json 456", f"code {MASK} -o json {MASK}"),
+    ("code '12 3' \"4 56\"", f"code {MASK}"),
+    ("code -- 1 -2", f"code -- {MASK}"),
+])
+def test_rest_secret_is_masked_whole(line: str, expected: str) -> None:
+    assert mask_secrets(_rest_table(), line) == expected
+    assert history_line(_rest_table(), line) == expected
+
+
+def test_after_choices() -> None:
+    seen: list[tuple[object, tuple[str, ...]]] = []
+
+    def fn(ctx: object, previous: tuple[str, ...]) -> dict[str, str]:
+        seen.append((ctx, previous))
+        return {"a": "the a", "b": ""}
+
+    after = After(fn)
+    assert choice_help(after, None, ("x",), default="d") == {"a": "the a", "b": "d"}
+    assert resolve_choices(after, None, ("y",)) == ["a", "b"]
+    assert checked_choices(after, None) == ["a", "b"]
+    assert seen == [(None, ("x",)), (None, ("y",)), (None, ())]
+    # Choices of the running shell are offered, not checked; fixed ones are both.
+    assert checked_choices(lambda ctx: ["p"], object()) == []
+    assert resolve_choices(lambda ctx: ["p"], object()) == ["p"]
+    assert resolve_choices(lambda ctx: ["p"], None) == []
+    assert checked_choices(("x", "y"), None) == ["x", "y"]
+    assert choice_help(None, None) == {}
+
+
+def test_classify_marks_values_outside_their_choices() -> None:
+    assert classify(T, ["mfa", "mk", "EMIAL"]).roles[-1] == "invalid"
+    assert classify(T, ["mfa", "mk", "email"]).roles[-1] == "arg"
+    assert classify(T, ["set", "output", "jsn"]).roles[-1] == "invalid"
+    assert classify(T, ["set", "OUTPUT", "JSON"]).roles[-1] == "arg"
+    assert classify(T, ["mfa", "status", "-o", "xml"]).roles[-1] == "invalid"
+    assert classify(T, ["mfa", "status", "--output=xml"]).roles[-1] == "invalid"
+    assert classify(T, ["mfa", "mk", "SMS", "--qr=1"]).roles[-1] == "invalid"
+    assert classify(T, ["profile", "use", "anything"]).roles[-1] == "arg"  # not checked
+
+
 # --- help ----------------------------------------------------------------------------
 
 
@@ -456,6 +612,20 @@ def test_top_help_hides_demo_only() -> None:
             assert name in text
 
 
+def test_top_help_in_demo_mode_lists_demo_only() -> None:
+    text = help_text(T, None, demo=True)
+    for name, entry in T.top.items():
+        assert f"  {name} " in text
+        assert entry.help in text
+    assert "  outbox " in text
+
+
+def test_set_help_lists_the_settings() -> None:
+    text = help_text(T, T.lookup("set"))
+    assert "output (table, json)" in text
+    assert "autosuggest (on, off)" in text
+
+
 def test_find_topic_errors() -> None:
     with pytest.raises(UsageError, match="did you mean 'mfa'"):
         find_topic(T, ["mfz"])
@@ -523,6 +693,34 @@ def test_mask_secrets(line: str, expected: str) -> None:
 )
 def test_mask_leaves_other_lines_alone(line: str) -> None:
     assert mask_secrets(T, line) == line
+
+
+@pytest.mark.parametrize("line", [
+    "mfa verfy 123456", "mfa rm --tok AbcTok9999", "mfz 123456", "mfa rm AbcTok9999",
+    "mfa verify 123456 --tokn x", "mfa rm --help --tok AbcTok9999", "mfa --help 123456",
+    "mfa status --output 123456", "mfa verify --help --output 123456", "whoami 123456",
+    "mfa token --yes=123456", "set output 123456", "mfa mk EMIAL", "mfa mk",
+])
+def test_history_line_leaves_out_what_does_not_parse(line: str) -> None:
+    assert history_line(T, line) is None
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("mfa verify 123456", f"mfa verify {MASK}"),
+    ("mfa rm --token=abc --yes", f"mfa rm --token={MASK} --yes"),
+    ('mfa verify "12345', f"mfa verify {MASK}"),  # the shell says the quote is open
+    ("mfa status", "mfa status"),
+    ("mfa mk --help", "mfa mk --help"),
+    ("mfa verify --help", "mfa verify --help"),
+    ("mfa verify", "mfa verify"),
+    ("login 'o\"brien", "login 'o\"brien"),
+    ("whoami # 123456", "whoami # 123456"),
+    ("set output json", "set output json"),
+    ("help mfa mk", "help mfa mk"),
+    ("", ""),
+])
+def test_history_line_masks_clean_lines(line: str, expected: str) -> None:
+    assert history_line(T, line) == expected
 
 
 DIGITS = st.text(alphabet="0123456789", min_size=6, max_size=8)

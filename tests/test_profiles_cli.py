@@ -443,3 +443,33 @@ def test_unreadable_profiles_file_is_a_warning(vss: Run, tmp_path: Path,
     assert r.returncode == 0, str(r)
     assert r.stderr.count("warning:") == 1 and str(path) in r.stderr
     assert json.loads(r.stdout)["enabled"] is False
+
+
+# --- options and variables keep their rank after the profile changes -------------------
+
+
+def test_editing_the_active_profile_keeps_options_and_variables(
+        vss: Run, emulator: Emulator) -> None:
+    """Command-line option > environment > profile, before and after 'profile set'."""
+    r = vss("-c", f"profile add dead --endpoint {DEAD} --user nobody; profile default dead")
+    assert r.returncode == 0, str(r)
+    for args, changes in ((["--endpoint", emulator.url, "--user", "demo"], {}),
+                          ([], {"VSS_ENDPOINT": emulator.url, "VSS_USER": "demo"})):
+        r = vss(*args, "-o", "json", "-c",
+                "mfa status; profile set timeout 5; profile set output json; whoami; mfa status",
+                **changes)
+        assert r.returncode == 0, str(r)
+        who = json_lines(r.stdout)[-2]
+        assert (who["endpoint"], who["user"], who["profile"]) == (emulator.url, "demo", "dead")
+
+
+def test_profile_use_keeps_options_and_variables(vss: Run, emulator: Emulator) -> None:
+    r = vss("-c", f"profile add nouser --endpoint {emulator.url}")
+    assert r.returncode == 0, str(r)
+    for args, changes in ((["--user", "demo"], {}), ([], {"VSS_USER": "demo"})):
+        r = vss(*args, "-o", "json", "-c", "profile use nouser; whoami; mfa status", **changes)
+        assert r.returncode == 0, str(r)
+        assert json_lines(r.stdout)[1]["user"] == "demo"
+        where = "the command line" if args else "VSS_USER"
+        assert f"({emulator.url}; username from {where}); logged out." \
+            in r.stderr, str(r)

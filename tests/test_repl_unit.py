@@ -243,8 +243,8 @@ def test_session_closed_after_the_loop(ctx: Context, tmp_path: Path) -> None:
 def test_prompt_text() -> None:
     fake = SimpleNamespace(demo=None, settings=SimpleNamespace(name="cloud-api"))
     assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
-    fake.demo = object()
-    assert repl.prompt_text(fake) == "vss (demo) > "  # type: ignore[arg-type]
+    fake.demo = object()  # the prompt names the profile, also in demo mode
+    assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
 
 
 def test_toolbar(ctx: Context) -> None:

@@ -296,11 +296,13 @@ def test_save_creates_a_private_file(tmp_path: Path) -> None:
     assert ui.prompts == []
 
 
-def test_save_creates_missing_directories(tmp_path: Path) -> None:
+def test_save_creates_no_directory(tmp_path: Path) -> None:
+    """A mistyped directory is an error (as for cp), not a tree made on the way."""
     target = tmp_path / "new" / "codes.txt"
-    save_private(ScriptedUI([]), str(target), lambda: b"x", what="codes")
-    assert target.read_bytes() == b"x"
-    assert mode(target.parent) == 0o700
+    ui = ScriptedUI([""])
+    assert save_private(ui, str(target), lambda: b"x", what="codes") is None
+    assert not (tmp_path / "new").exists()
+    assert f"directory {tmp_path / 'new'} does not exist" in ui.err_text
 
 
 def test_save_expands_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

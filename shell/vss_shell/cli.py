@@ -38,9 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"vss-shell {__version__}")
     run = p.add_argument_group("what to run")
-    run.add_argument("-c", dest="commands", metavar="COMMANDS",
-                     help="run these commands (separated by ';') and exit")
-    run.add_argument("-f", "--file", metavar="FILE", help="run the commands in FILE and exit")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("-c", dest="commands", metavar="COMMANDS",
+                        help="run these commands (separated by ';') and exit")
+    source.add_argument("-f", "--file", metavar="FILE",
+                        help="run the commands in FILE ('-': stdin) and exit")
     run.add_argument("--keep-going", action="store_true",
                      help="piped runs: go on after a failing command")
     run.add_argument("--demo", action="store_true",
@@ -82,10 +84,10 @@ def _demo_password() -> str:
 
 def _entries(opts: argparse.Namespace) -> tuple[str, Iterable[tuple[int, Any]]]:
     from vss_shell.batch import logical_lines
-    from vss_shell.commands.parser import split_commands
+    from vss_shell.commands.parser import numbered_commands
 
     if opts.commands is not None:
-        return "-c", enumerate(split_commands(opts.commands), 1)
+        return "-c", numbered_commands(opts.commands)
     if opts.file and opts.file != "-":
         # Undecodable bytes become U+FFFD: that line then fails as one line, no traceback.
         handle = open(opts.file, encoding="utf-8", errors="replace")  # noqa: SIM115
@@ -132,8 +134,11 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
         "verify_tls": False if opts.insecure else None,
         "token_cache": False if opts.no_token_cache else None,
     }
+    cli_options = dict(options)
     emulator, password = None, None
     demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
+    #: What the ``demo`` profile means while the embedded emulator runs.
+    demo_options: dict[str, Any] = {}
     try:
         if demo:
             from vss_shell.emulator import Emulator
@@ -142,10 +147,11 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
             emulator.start(host="127.0.0.1", port=0)
             password = _demo_password()
             env = {}
-            options.update(profile="demo", endpoint=emulator.url, username="demo",
-                           token_cache=False)
+            demo_options = {"profile": "demo", "endpoint": emulator.url, "username": "demo",
+                            "token_cache": False}
+            options.update(demo_options)
         try:
-            settings = resolve(store, options=options, env=env)
+            settings = _demo_sources(resolve(store, options=options, env=env), demo_options)
         except ProfileError as exc:
             ui.error(f"vss: {exc}")
             return 2
@@ -153,19 +159,28 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
             ui.warn("TLS certificate verification is OFF: the connection can be intercepted.")
         sources = CredentialSources(env, opts.password_file, opts.otp_command)
         cache = TokenCache(paths.tokens_path())
-        carried = {k: options[k] for k in ("timeout", "ca_bundle", "verify_tls", "token_cache")}
 
         def session_for(name: str) -> Session:
+            """Profile ``name`` under the same options and variables as at start."""
+            back_to_demo = bool(demo_options) and name == "demo"
+            chosen_options = {**cli_options, **(demo_options if back_to_demo else {})}
             try:
-                chosen = resolve(store, profile=name, options=carried, env={})
+                chosen = resolve(store, profile=name, env=env, options=chosen_options)
             except ProfileError as exc:
                 raise UsageError(str(exc)) from None
-            return Session(chosen, sources, cache=cache)
+            if back_to_demo:
+                _demo_sources(chosen, demo_options)
+            return Session(chosen, sources, cache=cache,
+                           password=password if back_to_demo else None)
 
         ctx = Context(table(), ui, Session(settings, sources, cache=cache, password=password),
                       store, output=settings.output, demo=emulator,
                       autosuggest=not opts.no_auto_suggest, pretty_json=interactive,
                       session_factory=session_for)
+        if emulator is not None:
+            from vss_shell.demo import Mailbox
+
+            ui.show_news = Mailbox(emulator, ui).announce
         if interactive:
             from vss_shell import repl
 
@@ -185,6 +200,14 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
     finally:
         if emulator is not None:
             emulator.stop()
+
+
+def _demo_sources(settings: Any, demo_options: dict[str, Any]) -> Any:
+    """Say that demo mode, not an option, set these values (``profile show``)."""
+    for key in demo_options:
+        if key in settings.sources and key != "profile":
+            settings.sources[key] = "demo mode"
+    return settings
 
 
 def banner(ctx: Any) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
-from vss_shell.commands.parser import classify, comment_start, words
-from vss_shell.commands.table import Command, Group, Table, resolve_choices
+from vss_shell.commands.parser import Word, classify, comment_start, words
+from vss_shell.commands.table import Command, Group, Table, choice_help
 from vss_shell.context import Context
 
 
@@ -29,13 +29,11 @@ class ShellCompleter(Completer):
             raw, current, found = found[-1].raw, found[-1].value, found[:-1]
         return raw, current, self._choices(found, current)
 
-    def _choices(self, found: list, current: str) -> list[tuple[str, str]]:
+    def _choices(self, found: list[Word], current: str) -> list[tuple[str, str]]:
         walk = classify(self.table, [w.value for w in found])
         ctx = self.context()
         if not found:
-            visible = [(w, h) for w, h in self.table.top_words()
-                       if not (ctx is not None and ctx.demo is None and w == "outbox")]
-            return visible
+            return self.table.top_words(demo=ctx is None or ctx.demo is not None)
         if isinstance(walk.entry, Group) and walk.command is None:
             if len(found) > 1:
                 return []
@@ -45,15 +43,15 @@ class ShellCompleter(Completer):
             return []
         if walk.pending_opt is not None:
             opt = walk.pending_opt
-            return [(c, opt.help) for c in resolve_choices(opt.choices, ctx)]
+            return list(choice_help(opt.choices, ctx, default=opt.help).items())
         options = _options(command, [w.value for w in found])
         if current.startswith("-"):
             return options
-        if walk.positional < len(command.args):
-            arg = command.args[walk.positional]
-            choices = [(c, arg.help) for c in resolve_choices(arg.choices, ctx)]
+        arg = command.arg_at(walk.positional)
+        if arg is not None:
+            choices = choice_help(arg.choices, ctx, tuple(walk.args), default=arg.help)
             if choices:
-                return choices
+                return list(choices.items())
         return options if not current else []
 
     def get_completions(self, document: Document,

@@ -29,11 +29,11 @@ class CredentialSources:
     otp_command: str | None = None
 
     def password(self, ui: UI, user: str) -> str:
-        """The password: ``VSS_USER_PASS``, ``--password-file``, or asked."""
-        if self.env.get("VSS_USER_PASS"):
-            return self.env["VSS_USER_PASS"]
+        """The password: ``--password-file``, ``VSS_USER_PASS``, or asked (option first)."""
         if self.password_file:
             return self._read_password_file(ui)
+        if self.env.get("VSS_USER_PASS"):
+            return self.env["VSS_USER_PASS"]
         return ui.ask_secret(f"Password for {user}",
                              flag="VSS_USER_PASS or --password-file FILE")
 

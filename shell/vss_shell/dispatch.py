@@ -22,11 +22,23 @@ __all__ = ["ExitShell", "Failure", "execute", "failure", "redact"]
 
 def execute(ctx: Context, words: list[str]) -> None:
     """Parse ``words`` against the table and run the command's handler."""
+    try:
+        _execute(ctx, words)
+    finally:
+        if ctx.ui.show_news is not None:
+            ctx.ui.show_news()
+
+
+def _execute(ctx: Context, words: list[str]) -> None:
     parsed = parse(ctx.table, words, ctx)
     if parsed is None:
         return
-    if isinstance(parsed, Help):
-        ctx.ui.out(help_text(ctx.table, parsed.target))
+    if isinstance(parsed, Help):  # `COMMAND --help`, or a group alone: as `help` prints it
+        text = help_text(ctx.table, parsed.target)
+        if ctx.wants_json(None) and not ctx.pretty_json:
+            ctx.emit({"help": text})
+        else:
+            ctx.ui.out(text)
         return
     command = parsed.command
     if command.demo_only and ctx.demo is None:

@@ -1,4 +1,8 @@
-"""The history file: lines as typed in memory, secrets masked on disk."""
+"""The history file: lines as typed in memory, secrets masked on disk.
+
+A line that does not parse cleanly stays in memory only: a secret in it
+could be anywhere (``mfa verfy 123456``), so nothing could mask it reliably.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ from pathlib import Path
 
 from prompt_toolkit.history import FileHistory
 
-from vss_shell.commands.parser import mask_secrets
+from vss_shell.commands.parser import history_line
 from vss_shell.commands.table import Table
 from vss_shell.files import ensure_dir
 
 
 class MaskingFileHistory(FileHistory):
-    """A FileHistory (mode 0600) that writes secrets as ``******``."""
+    """A FileHistory (mode 0600) that writes secrets as ``******``.
+
+    Lines that do not parse cleanly are kept for the session, not written.
+    """
 
     def __init__(self, path: str | Path, table: Table) -> None:
         path = Path(path)
@@ -24,4 +31,6 @@ class MaskingFileHistory(FileHistory):
         super().__init__(str(path))
 
     def store_string(self, string: str) -> None:
-        super().store_string(mask_secrets(self.table, string))
+        line = history_line(self.table, string)
+        if line is not None:
+            super().store_string(line)

@@ -22,6 +22,7 @@ ROLE_STYLE = {
     "value": "class:value",
     "arg": "class:value",
     "secret": "class:secret",
+    "invalid": "class:unknown",
     "unknown": "class:unknown",
 }
 

@@ -31,7 +31,7 @@ UI_STYLE = {
 
 def prompt_text(ctx: Context) -> str:
     """``vss (PROFILE) > ``."""
-    return f"vss ({'demo' if ctx.demo is not None else ctx.settings.name}) > "
+    return f"vss ({ctx.settings.name}) > "
 
 
 def toolbar(ctx: Context) -> StyleAndTextTuples:
@@ -89,7 +89,6 @@ def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int
             continue
         except EOFError:
             break
-        sent = len(ctx.demo.outbox()) if ctx.demo is not None else 0
         try:
             execute(ctx, split(line))
         except ExitShell:
@@ -101,7 +100,5 @@ def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int
             ctx.ui.error(f"error: {report.message}" if report.status != 130 else "Cancelled.")
             if report.usage:
                 ctx.ui.error(report.usage)
-        if ctx.demo is not None and len(ctx.demo.outbox()) > sent:
-            ctx.ui.info("(demo) The emulator sent a message: type 'outbox' to read it.")
     ctx.session.close()
     return 0

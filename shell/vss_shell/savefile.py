@@ -6,6 +6,7 @@ only when the person says so (or ``--yes``).
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 
@@ -22,14 +23,30 @@ def _may_overwrite(ui: UI, target: str) -> bool:
     return ui.confirm(f"{target} exists. Overwrite it?", flag="--yes", default=False)
 
 
+def problem(path: str, assume_yes: bool) -> str | None:
+    """Why saving to ``path`` would fail without a question, or None."""
+    target = os.path.expanduser(path)
+    parent = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(parent):
+        return f"directory {parent} does not exist"
+    if os.path.isdir(target):
+        return f"{target} is a directory"
+    if os.path.lexists(target) and not assume_yes:
+        return f"{target} exists (--yes overwrites it)"
+    return None
+
+
 def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str) -> str | None:
     """Write ``make()`` to ``path``; the path written, or None if skipped."""
     data = make()
     target = os.path.expanduser(path)
     while target:
         try:
+            parent = os.path.dirname(os.path.abspath(target))
+            if not os.path.isdir(parent):  # a file name, not a tree to create
+                raise FileNotFoundError(errno.ENOENT, f"directory {parent} does not exist")
             if os.path.isdir(target):
-                raise IsADirectoryError(f"{target} is a directory")
+                raise IsADirectoryError(errno.EISDIR, f"{target} is a directory")
             exists = os.path.lexists(target)
             if not exists or _may_overwrite(ui, target):
                 atomic_write(target, data, mode=0o600, overwrite=exists)

@@ -43,6 +43,9 @@ class Session:
         self._password = password
         self._client: VssClient | None = None
         self.token_requests = 0
+        #: "on", "off" or "pending" once a command learnt it; else the token's claim.
+        self.mfa_state: str | None = None
+        self._cache_warned = False
 
     def restore(self) -> None:
         """Take a still-valid token from the cache, so the toolbar can show it."""
@@ -74,7 +77,7 @@ class Session:
         if token is None or token.expired():
             return "logged out" if token is None else "token expired"
         minutes = int(token.seconds_left() // 60)
-        return f"token {minutes} min · MFA {'on' if token.mfa else 'off'}"
+        return f"token {minutes} min · MFA {self.mfa_state or ('on' if token.mfa else 'off')}"
 
     # --- credentials ----------------------------------------------------------
     def user(self, ui: UI) -> str:
@@ -113,11 +116,27 @@ class Session:
             token = self._login_with_code(ui)
         self.token_requests += 1
         self.token = token
+        self.mfa_state = None
         if self.cache is not None:
-            self.cache.put(self.settings.endpoint, self.user(ui), token.raw)
+            self._write_cache(ui, lambda c: c.put(self.settings.endpoint, self.user(ui),
+                                                  token.raw))
         return token
 
+    def _write_cache(self, ui: UI | None, change: Callable[[TokenCache], None]) -> None:
+        """Change the token cache; a cache that cannot be written only costs a login."""
+        assert self.cache is not None
+        try:
+            change(self.cache)
+        except OSError as exc:
+            if ui is not None and not self._cache_warned:
+                ui.warn(f"cannot write the token cache {self.cache.path}: "
+                        f"{exc.strerror or exc}; the next run logs in again")
+            self._cache_warned = True
+
     def _login_with_code(self, ui: UI) -> Token:
+        question = "MFA code (or a recovery code)"
+        if not self.sources.has_otp:  # no code can come: fail before one is sent
+            ui.require(question, "VSS_USER_OTP or --otp-command CMD")
         method = self.settings.mfa_method
         if method in (None, "EMAIL", "SMS"):
             try:
@@ -129,7 +148,7 @@ class Session:
                 ui.warn(f"could not have a code sent: {exc}")
         interactive = not self.sources.has_otp
         for attempt in range(OTP_TRIES if interactive else 1):
-            code = self.sources.otp(ui, "MFA code (or a recovery code)")
+            code = self.sources.otp(ui, question)
             try:
                 return self.call(ui, lambda c, u, p, code=code: c.request_token(u, p, code))
             except OtpRequired as exc:
@@ -174,18 +193,19 @@ class Session:
         except HttpError as exc:
             if exc.status != 401:
                 raise
-        self.drop_token()
+        self.drop_token(ui)
         return fn(self.client, self.login(ui, renewing=True))
 
-    def drop_token(self) -> None:
+    def drop_token(self, ui: UI | None = None) -> None:
         """Forget the token here and in the cache."""
         if self.cache is not None and self.username:
-            self.cache.drop(self.settings.endpoint, self.username)
+            user = self.username
+            self._write_cache(ui, lambda c: c.drop(self.settings.endpoint, user))
         self.token = None
 
-    def logout(self) -> None:
+    def logout(self, ui: UI | None = None) -> None:
         """Forget token and password, here and in the token cache."""
-        self.drop_token()
+        self.drop_token(ui)
         self._password = None
 
     def forget(self) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from vss_shell.errors import Cancelled, MissingAnswer
 
@@ -20,6 +21,8 @@ class UI:
 
     #: Messages (not results) go to stdout here; piped runs send them to stderr.
     messages_to_stdout = True
+    #: Whether Ctrl-C ends the whole run (a script), not just the question (the shell).
+    interrupt_ends_run = False
 
     def __init__(self, *, color: bool = False, assume_yes: bool = False,
                  stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
@@ -27,6 +30,9 @@ class UI:
         self.assume_yes = assume_yes
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
+        #: Called before each question and after each command: demo mode shows
+        #: there what the emulator just "sent" (a code, a token).
+        self.show_news: Callable[[], None] | None = None
 
     # --- output ---------------------------------------------------------
     def out(self, text: str = "") -> None:
@@ -58,17 +64,23 @@ class UI:
         """Read one answer; the subclasses say from where."""
         raise NotImplementedError
 
-    def _require(self, question: str, flag: str) -> None:
+    def _read(self, prompt: str, *, secret: bool = False) -> str:
+        if self.show_news is not None:
+            self.show_news()
+        return self.read_line(prompt, secret=secret)
+
+    def require(self, question: str, flag: str) -> None:
+        """Fail at once (naming ``flag``) when ``question`` cannot reach a person."""
         if not self.can_ask:
             what = question.rstrip(" :?")
             raise MissingAnswer(f"no terminal to ask '{what}': use {flag}")
 
     def ask(self, question: str, *, flag: str, default: str | None = None) -> str:
         """An answer to ``question`` (``default`` when left empty)."""
-        self._require(question, flag)
+        self.require(question, flag)
         shown = f"{question} [{default}]: " if default else f"{question}: "
         while True:
-            answer = self.read_line(shown).strip()
+            answer = self._read(shown).strip()
             if answer or default is None:
                 if answer:
                     return answer
@@ -77,9 +89,9 @@ class UI:
 
     def ask_secret(self, question: str, *, flag: str) -> str:
         """A secret answer; it is not echoed and not remembered."""
-        self._require(question, flag)
+        self.require(question, flag)
         while True:
-            answer = self.read_line(f"{question}: ", secret=True).strip()
+            answer = self._read(f"{question}: ", secret=True).strip()
             if answer:
                 return answer
 
@@ -87,10 +99,10 @@ class UI:
         """Yes or no; ``--yes`` answers yes to every confirmation."""
         if self.assume_yes:
             return True
-        self._require(question, flag)
+        self.require(question, flag)
         hint = "[Y/n]" if default else "[y/N]"
         while True:
-            answer = self.read_line(f"{question} {hint} ").strip().lower()
+            answer = self._read(f"{question} {hint} ").strip().lower()
             if not answer:
                 return default
             if answer in ("y", "yes"):
@@ -111,17 +123,32 @@ class TerminalUI(UI):
     def read_line(self, prompt: str, *, secret: bool = False, default: str = "") -> str:
         from prompt_toolkit import PromptSession
 
-        # A fresh session per question: answers never enter any history.
+        # A fresh session per question: answers never enter any history. A secret
+        # shows nothing as it is typed, not even its length (as sudo and ssh).
+        processors = [_hidden()] if secret else None
         try:
-            return PromptSession().prompt(prompt, is_password=secret, default=default)
+            return PromptSession(input_processors=processors).prompt(prompt, default=default)
         except EOFError:
             raise KeyboardInterrupt from None
+
+
+def _hidden() -> Any:
+    """A prompt_toolkit input processor that displays nothing, the cursor left in place."""
+    from prompt_toolkit.layout.processors import Processor, Transformation
+
+    class Hidden(Processor):
+        def apply_transformation(self, ti: Any) -> Transformation:
+            return Transformation([], source_to_display=lambda i: 0,
+                                  display_to_source=lambda i: 0)
+
+    return Hidden()
 
 
 class BatchUI(UI):
     """Piped runs: the command stream is never read for answers."""
 
     messages_to_stdout = False
+    interrupt_ends_run = True
 
     def __init__(self, *, tty_path: str = "/dev/tty", **kwargs) -> None:
         super().__init__(**kwargs)

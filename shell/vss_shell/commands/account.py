@@ -13,7 +13,7 @@ def login(ctx: Context, a: Args) -> dict[str, Any] | None:
     """Log in now (commands that need a token also log in on demand)."""
     session = ctx.session
     if a.user and a.user != session.username:
-        session.logout()
+        session.logout(ctx.ui)
         session.username = a.user
     session.token = None
     token = session.login(ctx.ui)
@@ -27,7 +27,7 @@ def login(ctx: Context, a: Args) -> dict[str, Any] | None:
 
 def logout(ctx: Context, a: Args) -> None:
     """Forget the token (here and in the cache) and the password."""
-    ctx.session.logout()
+    ctx.session.logout(ctx.ui)
     ctx.ui.info("Logged out.")
 
 
@@ -36,7 +36,7 @@ def whoami(ctx: Context, a: Args) -> dict[str, Any]:
     session, settings = ctx.session, ctx.settings
     token = session.token
     return {
-        "profile": settings.name + (" (demo)" if ctx.demo is not None else ""),
+        "profile": settings.name,
         "endpoint": settings.endpoint,
         "user": session.username,
         "state": session.describe(),

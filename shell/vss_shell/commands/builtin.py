@@ -6,7 +6,7 @@ from types import SimpleNamespace as Args
 from typing import Any
 
 from vss_shell.commands.parser import suggest
-from vss_shell.commands.table import Arg, Command, Group, Table
+from vss_shell.commands.table import After, Arg, Command, Group, Table
 from vss_shell.context import Context
 from vss_shell.errors import ShellError, UsageError
 from vss_shell.output import FORMATS
@@ -24,12 +24,13 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in pairs)
 
 
-def help_text(table: Table, target: Command | Group | None) -> str:
-    """Help for the whole table, a group or a command, all from the table."""
+def help_text(table: Table, target: Command | Group | None, *, demo: bool = False) -> str:
+    """Help for the whole table, a group or a command, all from the table.
+
+    The whole table lists demo-only commands (``outbox``) only in demo mode.
+    """
     if target is None:
-        entries = [(n, e.help) for n, e in table.top.items()
-                   if not (isinstance(e, Command) and e.demo_only)]
-        return ("Commands:\n" + _rows(entries)
+        return ("Commands:\n" + _rows(list(table.entries(demo=demo).items()))
                 + "\n\nType 'help COMMAND' (or COMMAND --help) for more.\n" + KEYS_HELP)
     if isinstance(target, Group):
         entries = [(f"{target.name} {n}", c.help) for n, c in target.children.items()]
@@ -65,7 +66,8 @@ def find_topic(table: Table, words: list[str]) -> Command | Group | None:
 def help_cmd(ctx: Context, a: Args) -> dict[str, str] | None:
     """Show help (a JSON document in piped JSON mode, where stdout is JSON Lines)."""
     words = [w for w in (a.topic, a.sub) if w]
-    text = help_text(ctx.table, find_topic(ctx.table, words) if words else None)
+    text = help_text(ctx.table, find_topic(ctx.table, words) if words else None,
+                     demo=ctx.demo is not None)
     if ctx.wants_json(None) and not ctx.pretty_json:
         return {"help": text}
     ctx.ui.out(text)
@@ -77,20 +79,23 @@ def exit_cmd(ctx: Context, a: Args) -> None:
     raise ExitShell
 
 
-SETTINGS = {"output": FORMATS, "autosuggest": ("on", "off")}
+#: The session settings and the values each takes.
+SETTINGS: dict[str, tuple[str, ...]] = {"output": FORMATS, "autosuggest": ("on", "off")}
+
+
+def _setting_values(ctx: Context | None, previous: tuple[str, ...]) -> tuple[str, ...]:
+    """The values of the setting named before (``set output``: table, json)."""
+    return SETTINGS.get(previous[0].lower(), ()) if previous else ()
 
 
 def set_cmd(ctx: Context, a: Args) -> dict[str, Any] | None:
-    """Show or change a session setting."""
+    """Show or change a session setting (the parser has checked key and value)."""
     if a.key is None:
         return {"output": ctx.output, "autosuggest": "on" if ctx.autosuggest else "off"}
-    key = a.key.lower()
+    key = a.key
     if a.value is None:
         raise UsageError(f"set {key} needs a value ({', '.join(SETTINGS[key])})")
-    value = a.value.lower()
-    if value not in SETTINGS[key]:
-        raise UsageError(f"invalid value '{a.value}' for {key} "
-                         f"(choose from {', '.join(SETTINGS[key])})")
+    value = a.value
     if key == "output":
         ctx.output = value
     else:
@@ -110,23 +115,34 @@ def outbox(ctx: Context, a: Args) -> list[dict[str, Any]]:
              "code": e.get("code") or e.get("token")} for e in entries]
 
 
-def _topics(ctx: Context | None) -> list[str]:
-    if ctx is None:
-        return []
-    return [name for name, entry in ctx.table.top.items()
-            if ctx.demo is not None or not getattr(entry, "demo_only", False)]
+def _topics(ctx: Context) -> dict[str, str]:
+    """What ``help`` lists, each with its one-line help."""
+    return ctx.table.entries(demo=ctx.demo is not None)
+
+
+def _subtopics(table: Table) -> After:
+    """The subcommands of the group named before, each with its one-line help."""
+    def children(ctx: Context | None, previous: tuple[str, ...]) -> dict[str, str] | None:
+        group = table.lookup(previous[0]) if previous else None
+        if not isinstance(group, Group):
+            return None
+        return {name: command.help for name, command in group.children.items()}
+    return After(children)
 
 
 def register(table: Table) -> None:
     """Declare the built-in commands."""
     table.add(Command(("help",), "show help for all commands or one", help_cmd,
                       args=(Arg("topic", "a command or group", _topics, required=False),
-                            Arg("sub", "a subcommand", required=False)),
+                            Arg("sub", "a subcommand", _subtopics(table), required=False)),
                       output=False))
     table.add(Command(("set",), "show or change a session setting (output, autosuggest)",
                       set_cmd,
                       args=(Arg("key", "the setting", tuple(SETTINGS), required=False),
-                            Arg("value", "its new value", required=False))))
+                            Arg("value", "its new value", After(_setting_values),
+                                required=False)),
+                      long_help="Settings: " + ", ".join(f"{key} ({', '.join(values)})"
+                                                        for key, values in SETTINGS.items())))
     table.add(Command(("outbox",), "show what the demo emulator sent (codes, tokens)", outbox,
                       demo_only=True))
     table.add(Command(("exit",), "leave the shell (also Ctrl-D)", exit_cmd,

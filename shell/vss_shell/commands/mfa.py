@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 from types import SimpleNamespace as Args
 from typing import Any
 
+from vss_shell import savefile
 from vss_shell.api.errors import OtpRequired
 from vss_shell.commands.table import Arg, Command, Opt, Table
 from vss_shell.constants import MFA_METHODS
@@ -21,9 +21,13 @@ _WHERE = {"EMAIL": "your email", "SMS": "the SMS", "AUTHENTICATOR": "your authen
 
 
 def check_phone(text: str) -> str:
-    """A phone number as typed, if it looks like one (7 to 15 digits)."""
+    """A phone number as typed, if it is one: ``+`` and 8 to 15 digits (E.164), or a
+    North American number (10 digits, or 11 starting with 1)."""
     digits = re.sub(r"\D", "", text)
-    if not _PHONE.match(text.strip()) or not 7 <= len(digits) <= 15:
+    international = text.strip().startswith("+")
+    fits = (8 <= len(digits) <= 15 if international
+            else len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")))
+    if not _PHONE.match(text.strip()) or not fits:
         raise ShellError(f"invalid phone number '{text}' (for example 416-555-0123, "
                          "(416) 555-0123 or +1 416 555 0123)")
     return text.strip()
@@ -78,21 +82,19 @@ def _precheck(ctx: Context, a: Args, as_json: bool) -> None:
             missing.append("--show-key or --no-show-key")
     if not a.no_verify and not ctx.session.sources.has_otp:
         missing.append("--no-verify (then 'mfa verify CODE'), or VSS_USER_OTP or --otp-command")
-    if a.save_codes and os.path.exists(os.path.expanduser(a.save_codes)) and not ui.assume_yes:
-        missing.append(f"--yes to overwrite {a.save_codes}, or another --save-codes FILE")
     if missing:
         raise MissingAnswer("no terminal to answer the questions of 'mfa mk': use "
                             + "; ".join(missing))
+    for flag, path in (("--save-codes", a.save_codes), ("--qr-file", a.qr_file)):
+        trouble = path and savefile.problem(path, ui.assume_yes)
+        if trouble:  # found now, before the server enrols anything
+            raise ShellError(f"{flag}: {trouble}")
 
 
-def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any], as_json: bool) -> None:
+def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any]) -> None:
     from vss_shell import qr
 
     ui, uri, key = ctx.ui, str(resp.get("uri", "")), str(resp.get("key", ""))
-    if a.qr_file:
-        save_private(ui, a.qr_file, lambda: qr.file_bytes(uri, a.qr_file), what="QR code")
-    if as_json:
-        return
     show_qr = a.qr if a.qr is not None else ui.confirm(
         "Show a QR code to scan with your authenticator app?", flag="--qr or --no-qr",
         default=True)
@@ -129,7 +131,9 @@ def _finish_enrolment(ctx: Context, method: str) -> bool:
             code = check_code(code)
             resp = session.call(ui, lambda c, u, p, code=code: c.verify_mfa(u, p, code))
         except KeyboardInterrupt:
-            return False
+            if ui.interrupt_ends_run or not interactive:
+                raise
+            return False  # at the shell's question: the person gives up for now
         except (OtpRequired, ShellError) as exc:
             if isinstance(exc, MissingAnswer) or not interactive:
                 raise
@@ -156,45 +160,58 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
     _precheck(ctx, a, as_json)
     ui, session = ctx.ui, ctx.session
     resp = session.call(ui, lambda c, u, p: c.enable_mfa(u, p, method, phone))
-    issuer = str(resp.get("issuer") or "ITS Private Cloud")
-    ctx.notes["pending_method"] = method
+    session.mfa_state = "pending"
+    _remember_method(ctx, method)  # so that the next login knows, however it ends
     ui.info(str(resp.get("message") or "MFA enrolment started."))
-    result: dict[str, Any] = {"method": method, "status": "pending", "issuer": issuer}
+    result: dict[str, Any] = {"method": method, "status": "pending",
+                              "issuer": str(resp.get("issuer") or "ITS Private Cloud")}
     try:
-        return _after_enable(ctx, a, resp, result)
-    except KeyboardInterrupt:
-        ui.info("Enrolment is pending: finish it with 'mfa verify CODE'.")
+        _after_enable(ctx, a, resp, result)
+    except BaseException:
+        # The server has enrolled: whatever failed, show what finishing later needs.
+        if as_json:
+            ctx.emit(result, a.output)
+        ui.info(PENDING)
         raise
+    if result["status"] == "pending":
+        ui.info(PENDING)
+    return result
 
 
-def _after_enable(ctx: Context, a: Args, resp: dict[str, Any],
-                  result: dict[str, Any]) -> dict[str, Any]:
-    """Show what enrolment gave, have a code sent, and finish with a code."""
+PENDING = "Enrolment is pending: finish it with 'mfa verify CODE'."
+
+
+def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str, Any]) -> None:
+    """Show what enrolment gave, save files, have a code sent, and finish with a code."""
     ui, session, method = ctx.ui, ctx.session, a.method
     as_json = ctx.wants_json(a.output)
     codes = [str(c) for c in resp.get("recovery_codes") or []]
-    if method == "AUTHENTICATOR":
-        if as_json:
-            result.update(key=resp.get("key"), uri=resp.get("uri"))
-        _show_authenticator(ctx, a, resp, as_json)
     if as_json:
+        if method == "AUTHENTICATOR":
+            result.update(key=resp.get("key"), uri=resp.get("uri"))
         result["recovery_codes"] = codes
     else:
+        if method == "AUTHENTICATOR":
+            _show_authenticator(ctx, a, resp)
         ui.info("Recovery codes (each stands in once for a code; keep them safe):")
         ui.out("\n".join(f"  {c}" for c in codes))
+    if a.qr_file:
+        from vss_shell import qr
+
+        uri = str(resp.get("uri", ""))
+        saved = save_private(ui, a.qr_file, lambda: qr.file_bytes(uri, a.qr_file),
+                             what="QR code")
+        if saved:
+            result["qr_file"] = saved
     saved = _save_codes(ctx, a, session.username or "", result["issuer"], codes)
     if saved:
         result["recovery_codes_file"] = saved
     if method in ("EMAIL", "SMS"):
         sent = session.call(ui, lambda c, u, p: c.request_code(u, p))
         ui.info(str(sent.get("message") or "A code was sent."))
-    if a.no_verify or not _finish_enrolment(ctx, method):
-        ui.info("Enrolment is pending: finish it with 'mfa verify CODE'.")
-        return result
-    result["status"] = "enabled"
-    ctx.notes.pop("pending_method", None)
-    _remember_method(ctx, method)
-    return result
+    if not a.no_verify and _finish_enrolment(ctx, method):
+        result["status"] = "enabled"
+        session.mfa_state = "on"
 
 
 # --- the others -------------------------------------------------------------
@@ -207,8 +224,7 @@ def verify(ctx: Context, a: Args) -> dict[str, Any] | None:
     code = check_code(raw)
     resp = session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
     message = str(resp.get("message") or "Code verified.")
-    if "pending_method" in ctx.notes:
-        _remember_method(ctx, ctx.notes.pop("pending_method"))
+    session.mfa_state = "on"  # a code verifies only with MFA on (or now turned on)
     if ctx.wants_json(a.output):
         return {"verified": True, "message": message}
     ui.info(message)
@@ -241,8 +257,12 @@ def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
             return {"status": "confirmation sent"} if as_json else None
         confirmation = ui.ask_secret("Confirmation token from the email",
                                      flag="--token TOKEN")
-    resp = session.call(ui, lambda c, u, p: c.confirm_disable_mfa(u, p, confirmation.strip()))
+    confirmation = confirmation.strip()
+    if not confirmation:
+        raise ShellError("the confirmation token is empty")
+    resp = session.call(ui, lambda c, u, p: c.confirm_disable_mfa(u, p, confirmation))
     message = str(resp.get("message") or "MFA disabled.")
+    session.mfa_state = "off"
     _remember_method(ctx, None)
     if as_json:
         return {"status": "disabled", "message": message}
@@ -256,6 +276,8 @@ STATUS_FIELDS = ("enabled", "method", "enabled_on", "disabled_on")
 def status(ctx: Context, a: Args) -> dict[str, Any]:
     """The four fields of ``vss-cli account get mfa``."""
     totp = ctx.session.call_v2(ctx.ui, lambda c, t: c.get_mfa_status(t))
+    enabled, method = totp.get("enabled"), totp.get("method")
+    ctx.session.mfa_state = "on" if enabled else ("pending" if method else "off")
     return {key: totp.get(key) for key in STATUS_FIELDS}
 
 
@@ -281,7 +303,8 @@ def register(table: Table) -> None:
                             Opt("--no-verify", "stop before the code; finish with 'mfa verify'")),
                       long_help=MK_HELP))
     table.add(Command(("mfa", "verify"), "check a code; finishes a pending enrolment", verify,
-                      args=(Arg("code", "the 6-digit code", required=False, secret=True),)))
+                      args=(Arg("code", "the 6-digit code (spaces are ignored)", required=False,
+                                secret=True, rest=True),)))
     table.add(Command(("mfa", "token"), "have a code sent by email or SMS", token))
     table.add(Command(("mfa", "rm"), "disable MFA (confirmed with a token sent by email)", rm,
                       opts=(Opt("--token", "the confirmation token from the email", "TOKEN",

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from vss_shell.commands.table import Command, Group, Table, resolve_choices
+from vss_shell.commands.table import (
+    Command,
+    Group,
+    Opt,
+    Table,
+    checked_choices,
+    resolve_choices,
+)
 from vss_shell.errors import UsageError
 
 if TYPE_CHECKING:
@@ -104,8 +111,12 @@ def split(line: str, what: str = "line") -> list[str]:
         raise UsageError(f"cannot read the {what}: {str(exc).lower()}") from None
 
 
-def split_commands(text: str) -> list[list[str]]:
-    """Commands separated by ``;`` (for ``vss -c``), each a list of words."""
+def numbered_commands(text: str) -> list[tuple[int, list[str]]]:
+    """Commands separated by ``;`` or newlines (for ``vss -c``), each with its number.
+
+    They are numbered as if each ``;`` began a new line, blank and comment
+    pieces counted, so ``-c:N:`` points at the Nth piece as a person counts.
+    """
     pieces, start, quote, index = [], 0, None, 0
     while index < len(text):
         ch = text[index]
@@ -119,23 +130,59 @@ def split_commands(text: str) -> list[list[str]]:
             quote = ch
         elif ch == "#" and (index == 0 or text[index - 1].isspace() or text[index - 1] == ";"):
             end = text.find("\n", index)
-            pieces.append(text[start:index])
-            start = index = len(text) if end < 0 else end
+            pieces.append(text[start:index])  # the comment ends the piece, its newline too
+            start = index = len(text) if end < 0 else end + 1
             continue
         elif ch in ";\n":
             pieces.append(text[start:index])
             start = index + 1
         index += 1
-    pieces.append(text[start:])
-    commands = [split(piece, "command") for piece in pieces]
-    return [c for c in commands if c]
+    if start < len(text):
+        pieces.append(text[start:])
+    numbered = [(number, split(piece, "command")) for number, piece in enumerate(pieces, 1)]
+    return [(number, words) for number, words in numbered if words]
+
+
+def split_commands(text: str) -> list[list[str]]:
+    """The commands of :func:`numbered_commands`, without their numbers."""
+    return [words for _, words in numbered_commands(text)]
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn ``a`` into ``b``."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row = row, [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], before[j - 2] + 1)
+        before = prev
+    return row[-1]
 
 
 def suggest(word: str, candidates: list[str]) -> str:
-    """``; did you mean 'x'?`` when one candidate is close to ``word`` (any case)."""
-    by_lower = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f"; did you mean '{by_lower[close[0]]}'?" if close else ""
+    """``; did you mean 'x'?`` when one candidate is closest to ``word`` (any case).
+
+    Close (leading dashes aside) means one edit for a word of up to 5 letters,
+    two for a longer one, and a letter left as typed (``mj``: ``mk``; ``jsn``:
+    ``json``; ``zz``: nothing), or similar as difflib measures it (``stat``:
+    ``status``). Two candidates equally close: no suggestion.
+    """
+    typed = word.lower().lstrip("-")
+    allowed = min(1 if len(typed) <= 5 else 2, len(typed) - 1)
+    ranked = []
+    for candidate in dict.fromkeys(candidates):
+        folded = candidate.lower().lstrip("-")
+        edits = _distance(typed, folded)
+        ratio = difflib.SequenceMatcher(None, typed, folded).ratio()
+        if edits <= allowed or ratio >= 0.6:
+            ranked.append((edits, -ratio, candidate))
+    ranked.sort(key=lambda item: item[:2])
+    if not ranked or (len(ranked) > 1 and ranked[0][:2] == ranked[1][:2]):
+        return ""
+    return f"; did you mean '{ranked[0][2]}'?"
 
 
 def _is_option(word: str) -> bool:
@@ -144,7 +191,8 @@ def _is_option(word: str) -> bool:
 
 # --- the walk ---------------------------------------------------------------
 
-#: Roles of words: command, group, sub, option, value, arg, secret, help, unknown.
+#: Roles of words: command, group, sub, option, option-secret, value, arg, secret,
+#: help, invalid (a value not among its checked choices), unknown.
 @dataclass
 class Walk:
     """What each word is, and where the walk ended (for completion)."""
@@ -152,8 +200,14 @@ class Walk:
     roles: list[str]
     entry: Command | Group | None = None
     command: Command | None = None
-    pending_opt: object | None = None  # the option whose value comes next
+    pending_opt: Opt | None = None  # the option whose value comes next
     positional: int = 0  # positional arguments seen
+    args: list[str] = field(default_factory=list)  # their values
+
+
+def _fits(value: str, choices: list[str]) -> bool:
+    """Whether ``value`` is one of ``choices`` (any case), or there are none."""
+    return not choices or value.lower() in {c.lower() for c in choices}
 
 
 def classify(table: Table, values: list[str]) -> Walk:
@@ -179,10 +233,12 @@ def classify(table: Table, values: list[str]) -> Walk:
             continue
         if walk.pending_opt is not None:
             opt, walk.pending_opt = walk.pending_opt, None
-            walk.roles.append("secret" if opt.secret else "value")
+            walk.roles.append("secret" if opt.secret else
+                              "value" if _fits(word, checked_choices(opt.choices, None))
+                              else "invalid")
             continue
         if _is_option(word) and not only_args:
-            name, eq, _ = word.partition("=")
+            name, eq, value = word.partition("=")
             found = walk.command.find_opt(name)
             if name in ("-h", "--help"):
                 walk.roles.append("help")
@@ -192,6 +248,9 @@ def classify(table: Table, values: list[str]) -> Walk:
                 opt, _negated = found
                 if opt.metavar and eq and opt.secret:
                     walk.roles.append("option-secret")
+                elif eq and not (opt.metavar and _fits(value, checked_choices(opt.choices,
+                                                                              None))):
+                    walk.roles.append("invalid")
                 else:
                     walk.roles.append("option")
                     if opt.metavar and not eq:
@@ -201,30 +260,58 @@ def classify(table: Table, values: list[str]) -> Walk:
             only_args = True
             walk.roles.append("option")
             continue
-        args = walk.command.args
-        if walk.positional < len(args):
-            walk.roles.append("secret" if args[walk.positional].secret else "arg")
-        else:
+        arg = walk.command.arg_at(walk.positional)
+        if arg is None:
             walk.roles.append("unknown")
+        elif arg.secret:
+            walk.roles.append("secret")
+        elif arg.rest or _fits(word, checked_choices(arg.choices, None, tuple(walk.args))):
+            walk.roles.append("arg")
+        else:
+            walk.roles.append("invalid")
         walk.positional += 1
+        walk.args.append(word)
     return walk
 
 
 def mask_secrets(table: Table, line: str) -> str:
-    """``line`` with every secret value replaced by ``******`` (for history files)."""
+    """``line`` with every secret value replaced by ``******`` (for history files).
+
+    Secret words in a row (an argument that takes the rest of the line) become one mask.
+    """
     found = words(line)
     walk = classify(table, [w.value for w in found])
-    out, last = [], 0
+    out, last, previous = [], 0, ""
     for word, role in zip(found, walk.roles, strict=True):
-        if role == "secret":
+        if role == "secret" and previous == "secret":
+            last = word.end
+        elif role == "secret":
             out += [line[last : word.start], MASK]
             last = word.end
         elif role == "option-secret":
             name = word.raw.partition("=")[0]
             out += [line[last : word.start], f"{name}={MASK}"]
             last = word.end
+        previous = role
     out.append(line[last:])
     return "".join(out)
+
+
+def history_line(table: Table, line: str) -> str | None:
+    """``line`` as the history file keeps it: secrets masked.
+
+    None for a line that does not parse cleanly (an unknown command or
+    option, a word where none belongs, a value not among its choices): a
+    secret in it could be anywhere, so it stays in the session's memory only.
+    """
+    found = [w.value for w in words(line)]
+    if {"unknown", "invalid"} & set(classify(table, found).roles):
+        return None
+    try:
+        parse(table, found)
+    except UsageError:
+        return None
+    return mask_secrets(table, line)
 
 
 # --- parsing ----------------------------------------------------------------
@@ -300,12 +387,17 @@ def _parse_rest(command: Command, rest: list[str], ctx: Context | None) -> Invoc
             index += 1
         values[opt.dest] = _check_choice(value, resolve_choices(opt.choices, ctx),
                                          f"value for {opt.name}", usage)
-    if len(positional) > len(command.args):
-        extra = positional[len(command.args)]
+    args = command.args
+    if args and args[-1].rest and len(positional) > len(args):
+        positional[len(args) - 1 :] = [" ".join(positional[len(args) - 1 :])]
+    if len(positional) > len(args):
+        extra = positional[len(args)]
         raise UsageError(f"unexpected argument '{extra}' for '{command.name}'", usage)
-    for arg, value in zip(command.args, positional, strict=False):
-        choices = resolve_choices(arg.choices, ctx) if not callable(arg.choices) else []
-        values[arg.name] = _check_choice(value, choices, arg.name.upper(), usage)
+    before: list[str] = []  # the values of the arguments so far, as declared
+    for arg, value in zip(args, positional, strict=False):
+        choices = checked_choices(arg.choices, ctx, tuple(before))
+        before.append(_check_choice(value, choices, arg.name.upper(), usage))
+        values[arg.name] = before[-1]
     for arg in command.args[len(positional):]:
         if arg.required:
             raise UsageError(f"missing {arg.name.upper()} for '{command.name}'", usage)

@@ -69,7 +69,13 @@ def use(ctx: Context, a: Args) -> None:
     """Switch the session to another profile."""
     _store_call(ctx.store.get, a.name)
     ctx.use_profile(a.name)
-    ctx.ui.info(f"Using profile {ctx.settings.name} ({ctx.settings.endpoint}); logged out.")
+    settings = ctx.settings
+    # Options and variables still rule over the profile, as they did at start.
+    kept = [f"{key} from {'the command line' if src == 'option' else src.removeprefix('env ')}"
+            for key in ("endpoint", "username")
+            if (src := settings.sources.get(key, "default")).startswith(("option", "env"))]
+    ctx.ui.info(f"Using profile {settings.name} ({settings.endpoint}"
+                + "".join(f"; {k}" for k in kept) + "); logged out.")
 
 
 def add(ctx: Context, a: Args) -> None:

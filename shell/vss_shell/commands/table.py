@@ -6,15 +6,34 @@ table; nothing else lists commands, their arguments or their options.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vss_shell.context import Context
 
-#: Values a completer offers: fixed, or computed from the running shell.
-Choices = tuple[str, ...] | Callable[["Context"], Iterable[str]] | None
+#: What a choice function gives: values, or values with their own one-line help.
+ChoiceValues = Iterable[str] | Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class After:
+    """Choices that depend on the arguments before: ``fn(ctx, previous)``.
+
+    ``previous`` holds the values of the positional arguments before this one
+    (as typed while completing: match them in any case); ``ctx`` is None where
+    no shell runs (then ``fn`` gives what it can without one). The parser
+    checks a value against them whenever ``fn`` gives any.
+    """
+
+    fn: Callable[[Context | None, tuple[str, ...]], ChoiceValues | None]
+
+
+#: Values a completer offers: fixed (checked by the parser), computed from the
+#: running shell (offered, not checked: the handler says what is wrong), or
+#: computed from the arguments before (:class:`After`, checked).
+Choices = tuple[str, ...] | Callable[["Context"], ChoiceValues] | After | None
 
 
 @dataclass(frozen=True)
@@ -27,6 +46,7 @@ class Arg:
     required: bool = True
     secret: bool = False  # masked in the history file
     upper: bool = False  # fixed choices matched case-insensitively, kept as declared
+    rest: bool = False  # the last argument only: every remaining word, joined with a space
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,12 @@ class Command:
     def all_opts(self) -> tuple[Opt, ...]:
         return (*self.opts, OUTPUT_OPT) if self.output else self.opts
 
+    def arg_at(self, index: int) -> Arg | None:
+        """The argument the positional word number ``index`` (from 0) fills."""
+        if index < len(self.args):
+            return self.args[index]
+        return self.args[-1] if self.args and self.args[-1].rest else None
+
     def find_opt(self, word: str) -> tuple[Opt, bool] | None:
         """The option spelled ``word`` and whether it was the ``--no-`` form."""
         for opt in self.all_opts:
@@ -100,7 +126,7 @@ class Command:
         """``usage: mfa mk METHOD [--phone NUMBER] ...``."""
         parts = [self.name]
         for arg in self.args:
-            word = arg.name.upper()
+            word = arg.name.upper() + ("..." if arg.rest else "")
             parts.append(word if arg.required else f"[{word}]")
         for opt in self.opts:
             spelled = f"{opt.name}|--no-{opt.name[2:]}" if opt.negatable else opt.name
@@ -128,6 +154,7 @@ class Table:
         self.top[name] = Group(name, help)
 
     def add(self, command: Command) -> None:
+        assert not any(arg.rest for arg in command.args[:-1]), "only the last Arg takes the rest"
         if len(command.path) == 1:
             self.top[command.path[0]] = command
             for alias in command.aliases:
@@ -150,17 +177,50 @@ class Table:
             else:
                 yield entry
 
-    def top_words(self) -> list[tuple[str, str]]:
+    def entries(self, *, demo: bool = True) -> dict[str, str]:
+        """Top-level names with their one-line help; demo-only commands only with ``demo``."""
+        return {name: entry.help for name, entry in self.top.items()
+                if demo or not (isinstance(entry, Command) and entry.demo_only)}
+
+    def top_words(self, *, demo: bool = True) -> list[tuple[str, str]]:
         """Names and aliases with their one-line help, for completion."""
-        words = [(name, entry.help) for name, entry in self.top.items()]
-        words += [(alias, self.top[name].help) for alias, name in self._aliases.items()]
-        return words
+        shown = self.entries(demo=demo)
+        return [*shown.items(),
+                *((alias, shown[name]) for alias, name in self._aliases.items() if name in shown)]
 
 
-def resolve_choices(choices: Choices, ctx: Context | None) -> list[str]:
-    """The values of a choice list (dynamic ones need a context)."""
+def choice_help(choices: Choices, ctx: Context | None, previous: tuple[str, ...] = (),
+                default: str = "") -> dict[str, str]:
+    """Each value of a choice list with its one-line help (``default`` if it has none).
+
+    Functions of the running shell need a context; :class:`After` gets ``previous``.
+    """
     if choices is None:
-        return []
+        found: ChoiceValues | None = None
+    elif isinstance(choices, After):
+        found = choices.fn(ctx, previous)
+    elif callable(choices):
+        found = choices(ctx) if ctx is not None else None
+    else:
+        found = choices
+    if isinstance(found, Mapping):
+        return {value: text or default for value, text in found.items()}
+    return dict.fromkeys(found or (), default)
+
+
+def resolve_choices(choices: Choices, ctx: Context | None,
+                    previous: tuple[str, ...] = ()) -> list[str]:
+    """The values of a choice list (dynamic ones need a context)."""
+    return list(choice_help(choices, ctx, previous))
+
+
+def checked_choices(choices: Choices, ctx: Context | None,
+                    previous: tuple[str, ...] = ()) -> list[str]:
+    """The values the parser accepts for a positional argument (empty: any value).
+
+    Fixed and :class:`After` choices are checked; those of the running shell
+    (profile names) only offered.
+    """
     if callable(choices):
-        return list(choices(ctx)) if ctx is not None else []
-    return list(choices)
+        return []
+    return resolve_choices(choices, ctx, previous)
