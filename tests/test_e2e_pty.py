@@ -626,7 +626,7 @@ def test_demo_mode_walkthrough(start: Start) -> None:
     term = start(demo=True)
     screen = term.screen_text()
     assert "demo mode, on a local emulator at http://127.0.0.1:" in screen
-    assert "'outbox' shows what the" in screen
+    assert "appears here as it is sent; 'outbox' lists it again." in screen
     assert re.search(r"^ demo http://127\.0\.0\.1:\d+ · demo · logged out · ", term.rows()[-1])
 
     out = run(term, "mfa token", DEMO_PROMPT).splitlines()

@@ -215,8 +215,9 @@ def banner(ctx: Any) -> str:
     head = f"vss-shell {__version__}"
     if ctx.demo is not None:
         return (f"{head}: demo mode, on a local emulator at {ctx.settings.endpoint}\n"
-                "Account 'demo' (its password is already set). 'outbox' shows what the\n"
-                "emulator sends by email and SMS. Type 'help' for commands, Ctrl-D to leave.")
+                "Account 'demo' (its password is already set). What the emulator sends by\n"
+                "email or SMS appears here as it is sent; 'outbox' lists it again.\n"
+                "Type 'help' for commands, Tab to complete, Ctrl-D to leave.")
     user = ctx.session.username or "no user yet"
     return (f"{head}: profile {ctx.settings.name} ({ctx.settings.endpoint}), {user}\n"
             "Type 'help' for commands, Tab to complete, Ctrl-D to leave.")
