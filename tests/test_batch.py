@@ -1060,3 +1060,40 @@ def test_an_unwritable_token_cache_costs_only_a_warning(vss: Run, tmp_path: Path
     assert len(json_lines(r.stdout)) == 2
     warnings = [line for line in r.stderr.splitlines() if "token cache" in line]
     assert len(warnings) == 1 and warnings[0].startswith("warning: cannot write"), str(r)
+
+
+def test_login_as_another_user_forgets_the_first_ones_method(
+        vss: Run, emulator: Emulator, tmp_path: Path) -> None:
+    """The profile remembers AUTHENTICATOR for 'app'; 'login mail' must still have a
+    code emailed to 'mail', and must not write anything into app's profile."""
+    r = vss("-c", f"profile add p --endpoint {emulator.url} --user app; "
+            "profile set p mfa_method AUTHENTICATOR", VSS_ENDPOINT=None, user=None)
+    assert r.returncode == 0, str(r)
+    before = profiles_file(tmp_path).read_text()
+    r = vss("--profile", "p", "--otp-command", mailbox_otp_command(tmp_path, emulator, "mail"),
+            "-o", "json", "-c", "login mail; mfa status",
+            VSS_ENDPOINT=None, user=None, password=ACCOUNTS["mail"]["password"])
+    assert r.returncode == 0, str(r)
+    who, status = json_lines(r.stdout)
+    assert who["user"] == "mail" and status["method"] == "EMAIL"
+    assert len(emulator.outbox("mail")) == 1
+    assert profiles_file(tmp_path).read_text() == before
+
+
+def test_a_profile_that_cannot_be_written_does_not_lose_an_enrolment(
+        vss: Run, emulator: Emulator, tmp_path: Path) -> None:
+    r = vss("-c", f"profile add p --endpoint {emulator.url} --user demo; profile default p",
+            VSS_ENDPOINT=None, user=None)
+    assert r.returncode == 0, str(r)
+    lock = profiles_file(tmp_path).with_name("profiles.toml.lock")
+    lock.unlink()
+    lock.mkdir()  # the lock cannot be taken: every write of the profiles fails
+    r = vss("-o", "json", "-c", "mfa mk AUTHENTICATOR --no-verify", VSS_ENDPOINT=None, user=None)
+    assert r.returncode == 0, str(r)
+    [doc] = json_lines(r.stdout)
+    assert doc["key"] == emulator.secret("demo") and doc["recovery_codes"]
+    assert "warning: the profile does not remember the MFA method" in r.stderr
+    r = vss("-c", "profile set p timeout 9", VSS_ENDPOINT=None, user=None)
+    assert r.returncode == 1, str(r)
+    assert r.stderr.startswith("-c:1: cannot change the profiles: "), str(r)
+    assert "internal error" not in r.stderr

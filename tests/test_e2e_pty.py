@@ -357,7 +357,12 @@ def test_qr_code_without_colour_is_drawn_with_blocks(start: Start, emulator) -> 
     assert margin >= 4
     term.key("ctrl-c")
     wait_prompt(term)
-    assert output(term, "mfa mk AUTHENTICATOR").splitlines()[-1] == "Cancelled."
+    # The QR code was shown (it carries the key); the codes follow, then how to finish.
+    rows = [row for row in term.rows() if row.strip()]
+    assert rows[-4:-2] == ["Enrolment is pending: finish it with 'mfa verify CODE'.",
+                           "Cancelled."], term.screen_text()
+    assert "Recovery codes (each stands in once for a code; keep them safe):" in rows
+    assert "Secret key (add it" not in term.screen_text()
 
 
 # --- 4. an existing recovery-codes file ---------------------------------------------

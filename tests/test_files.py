@@ -46,10 +46,8 @@ def test_existing_directory_mode_is_left_alone(home):
 
 def test_overwrite_false_never_clobbers(home):
     target = Path(home) / "codes.txt"
-    files.write_private_new(target, "first")
+    files.atomic_write(target, "first", overwrite=False)
     assert mode(target) == 0o600
-    with pytest.raises(FileExistsError):
-        files.write_private_new(target, "second")
     with pytest.raises(FileExistsError):
         files.atomic_write(target, "third", overwrite=False)
     assert target.read_text() == "first"

@@ -159,7 +159,7 @@ def test_profile_set_refuses_bad_values(vss: Run, work: Path) -> None:
         ("profile set work output xml", "output"),
         ("profile set work password hunter22", "password"),
         ("profile set work api_token abc", "api_token"),
-        ("profile set work colour red", "unknown profile key"),
+        ("profile set work colour red", "unknown profile setting 'colour'"),
         ("profile set work endpoint http://10.1.2.3", "http"),
         ("profile set work endpoint ''", "endpoint"),
         ("profile set nope timeout 5", "no profile named 'nope'"),

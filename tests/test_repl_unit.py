@@ -405,3 +405,46 @@ def test_a_cached_token_is_shown_at_start_and_reused(emulator: Emulator, tmp_pat
     requests_made = emulator.stats()["requests"]
     assert requests_made.get("POST /auth/request-token", 0) == 0
     assert requests_made.get("GET /v2/user", 0) >= 1  # mfa status used the cached token
+
+
+@pytest.mark.parametrize("where", ["a file in the way", "the file is a directory"])
+def test_a_history_file_that_cannot_be_made_is_said_once(ctx: Context, tmp_path: Path,
+                                                         where: str) -> None:
+    blocker = tmp_path / "blocker"
+    if where == "a file in the way":
+        blocker.write_text("")
+        path = blocker / "history"
+    else:
+        blocker.mkdir()
+        path = blocker
+    assert run_keys(ctx, "whoami\rmfa status\rexit\r", path) == 0
+    warnings = [line for line in err(ctx).splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "history is kept for this session only" in warnings[0]
+    assert "user           demo" in out(ctx)
+
+
+def test_a_history_file_that_stops_being_writable_is_said_once(ctx: Context,
+                                                               tmp_path: Path) -> None:
+    path = tmp_path / "h"
+    seen: list[OSError] = []
+    history = repl.open_history(path, ctx)
+    assert isinstance(history, MaskingFileHistory)
+    history.on_error = seen.append
+    path.unlink()
+    path.mkdir()  # writes now fail
+    history.store_string("whoami")
+    assert len(seen) == 1 and isinstance(seen[0], OSError)
+
+
+def test_ctrl_c_at_the_first_enrolment_question_still_shows_key_and_codes(
+        ctx: Context, emulator: Emulator, tmp_path: Path) -> None:
+    """The server has enrolled: without the key and codes 'mfa verify' could not finish."""
+    assert run_keys(ctx, f"mfa mk AUTHENTICATOR\r{CTRL_C}exit\r", tmp_path / "h") == 0
+    key = emulator.secret("demo")
+    assert key
+    lines = out(ctx).splitlines()
+    assert "Secret key (add it to your authenticator app to finish):" in lines
+    assert key in lines
+    assert any(line.startswith("Recovery codes (") for line in lines)
+    assert "Enrolment is pending: finish it with 'mfa verify CODE'." in lines
+    assert "Cancelled." in err(ctx)

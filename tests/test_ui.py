@@ -279,6 +279,19 @@ def test_batch_ui_end_of_terminal_input_cancels(pty: tuple[int, str]) -> None:
         BatchUI(tty_path=name, stdout=io.StringIO()).ask("Username", flag="--user")
 
 
+def test_batch_ui_end_of_input_at_a_secret_question_cancels(
+        pty: tuple[int, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """getpass reads the process's own /dev/tty: stand in for Ctrl-D there."""
+    import getpass
+
+    def ctrl_d(prompt: str = "") -> str:
+        raise EOFError
+
+    monkeypatch.setattr(getpass, "getpass", ctrl_d)
+    with pytest.raises(KeyboardInterrupt):
+        BatchUI(tty_path=pty[1], stdout=io.StringIO()).ask_secret("Password", flag="--p")
+
+
 # --- savefile.save_private ------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vss_shell import output
@@ -29,7 +29,6 @@ class Context:
     pretty_json: bool = True
     #: Builds a session for another profile (``profile use``).
     session_factory: Any = None
-    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:

@@ -10,14 +10,12 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vss_shell.commands.builtin import ExitShell, help_text
+from vss_shell.commands.builtin import ExitShell, show_help
 from vss_shell.commands.parser import Help, parse
 from vss_shell.context import Context
 from vss_shell.errors import ShellError, UsageError
 
-REDACTED = "<redacted>"
-
-__all__ = ["ExitShell", "Failure", "execute", "failure", "redact"]
+__all__ = ["ExitShell", "Failure", "execute", "failure"]
 
 
 def execute(ctx: Context, words: list[str]) -> None:
@@ -34,11 +32,7 @@ def _execute(ctx: Context, words: list[str]) -> None:
     if parsed is None:
         return
     if isinstance(parsed, Help):  # `COMMAND --help`, or a group alone: as `help` prints it
-        text = help_text(ctx.table, parsed.target)
-        if ctx.wants_json(None) and not ctx.pretty_json:
-            ctx.emit({"help": text})
-        else:
-            ctx.ui.out(text)
+        ctx.emit(show_help(ctx, parsed.target))
         return
     command = parsed.command
     if command.demo_only and ctx.demo is None:
@@ -57,26 +51,18 @@ class Failure:
     detail: str | None = None  # a redacted traceback, for --debug
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret replaced."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
 def failure(exc: BaseException, secrets: Iterable[str] = (), *, debug: bool = False) -> Failure:
     """One line (and an exit status) for any exception a command raised."""
-    from vss_shell.api.errors import ApiError
+    from vss_shell.api.errors import ApiError, scrub
 
     secrets = list(secrets)
-    detail = redact("".join(traceback.format_exception(exc)), secrets) if debug else None
+    detail = scrub("".join(traceback.format_exception(exc)), secrets) if debug else None
     if isinstance(exc, KeyboardInterrupt):
         return Failure(130, "cancelled", detail=detail)
     if isinstance(exc, UsageError):
         return Failure(exc.exit_status, str(exc), exc.usage, detail)
     if isinstance(exc, ShellError | ApiError):
-        return Failure(getattr(exc, "exit_status", 1), redact(str(exc), secrets), detail=detail)
-    line = redact(f"{type(exc).__name__}: {exc}".splitlines()[0], secrets)
+        return Failure(getattr(exc, "exit_status", 1), scrub(str(exc), secrets), detail=detail)
+    line = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0], secrets)
     hint = "" if debug else " (run with --debug for details)"
     return Failure(1, f"internal error: {line}{hint}", detail=detail)

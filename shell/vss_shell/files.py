@@ -92,11 +92,6 @@ def atomic_write(
     _fsync_dir(directory)
 
 
-def write_private_new(path: str | os.PathLike[str], text: str) -> None:
-    """Write a new 0600 file holding secrets (e.g. recovery codes); never overwrite one."""
-    atomic_write(path, text, mode=0o600, overwrite=False)
-
-
 def lock_path(path: str | os.PathLike[str]) -> Path:
     """The lock file guarding ``path``: ``<path>.lock``."""
     path = Path(path)

@@ -495,9 +495,7 @@ class ProfileStore:
     def _write(self, change: Callable[[dict[str, Any]], None]) -> None:
         """Under the lock: re-read, apply ``change``, validate, write atomically."""
         self._ensure()
-        if self.problem:
-            raise ProfileError(f"{self.problem}; not changing the file until it is fixed")
-        with files.locked(self.path):
+        with files.locked(self.path):  # the file as it is now: fixed since, or broken since
             doc, problem = self._read()
             if problem:
                 self._apply(doc, problem)
@@ -691,4 +689,8 @@ def resolve(
             sources[key] = "default"
     if values["ca_bundle"]:
         values["ca_bundle"] = os.path.expanduser(values["ca_bundle"])
+        if not values["verify_tls"] and sources["verify_tls"].startswith("profile"):
+            # A CA bundle given over the profile asks for verification with it.
+            values["verify_tls"] = True
+            sources["verify_tls"] = sources["ca_bundle"]
     return Settings(name=chosen.name, sources=sources, **values)

@@ -8,6 +8,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory, ConditionalAutoSuggest
 from prompt_toolkit.filters import Condition, completion_is_selected, has_completions
 from prompt_toolkit.formatted_text import StyleAndTextTuples
+from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.shortcuts import CompleteStyle
@@ -62,11 +63,28 @@ def key_bindings() -> KeyBindings:
     return kb
 
 
+def open_history(path: Path, ctx: Context) -> History:
+    """The history file; in memory only (said once) when it cannot be written."""
+    warned: list[OSError] = []
+
+    def trouble(exc: OSError) -> None:
+        if not warned:
+            ctx.ui.warn(f"history file {path}: {exc.strerror or exc}; "
+                        "history is kept for this session only")
+        warned.append(exc)
+
+    try:
+        return MaskingFileHistory(path, ctx.table, on_error=trouble)
+    except OSError as exc:
+        trouble(exc)
+        return InMemoryHistory()
+
+
 def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int:
     """Read and run commands until ``exit`` or Ctrl-D; returns the exit status."""
     prompt = PromptSession(
         message=lambda: [("class:prompt", prompt_text(ctx))],
-        history=MaskingFileHistory(history, ctx.table),
+        history=open_history(history, ctx),
         auto_suggest=ConditionalAutoSuggest(AutoSuggestFromHistory(),
                                             Condition(lambda: ctx.autosuggest)),
         completer=ShellCompleter(ctx.table, lambda: ctx),

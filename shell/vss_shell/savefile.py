@@ -23,15 +23,15 @@ def _may_overwrite(ui: UI, target: str) -> bool:
     return ui.confirm(f"{target} exists. Overwrite it?", flag="--yes", default=False)
 
 
-def problem(path: str, assume_yes: bool) -> str | None:
-    """Why saving to ``path`` would fail without a question, or None."""
+def problem(path: str, *, may_overwrite: bool) -> str | None:
+    """Why saving to ``path`` would fail (or need a question), or None."""
     target = os.path.expanduser(path)
     parent = os.path.dirname(os.path.abspath(target))
-    if not os.path.isdir(parent):
+    if not os.path.isdir(parent):  # a file name, not a tree to create
         return f"directory {parent} does not exist"
     if os.path.isdir(target):
         return f"{target} is a directory"
-    if os.path.lexists(target) and not assume_yes:
+    if os.path.lexists(target) and not may_overwrite:
         return f"{target} exists (--yes overwrites it)"
     return None
 
@@ -42,11 +42,9 @@ def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str) -> 
     target = os.path.expanduser(path)
     while target:
         try:
-            parent = os.path.dirname(os.path.abspath(target))
-            if not os.path.isdir(parent):  # a file name, not a tree to create
-                raise FileNotFoundError(errno.ENOENT, f"directory {parent} does not exist")
-            if os.path.isdir(target):
-                raise IsADirectoryError(errno.EISDIR, f"{target} is a directory")
+            trouble = problem(target, may_overwrite=True)
+            if trouble:
+                raise OSError(errno.EINVAL, trouble)
             exists = os.path.lexists(target)
             if not exists or _may_overwrite(ui, target):
                 atomic_write(target, data, mode=0o600, overwrite=exists)

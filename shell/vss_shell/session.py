@@ -7,7 +7,6 @@ expire, then renewed once, asking for a fresh code when MFA is on.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: A token with less than this many seconds left is renewed before use.
-RENEW_MARGIN = 60.0
 #: Wrong codes a person may retry at a prompt.
 OTP_TRIES = 3
 
@@ -104,7 +101,7 @@ class Session:
 
     # --- tokens -----------------------------------------------------------------
     def _usable(self, token: Token | None) -> bool:
-        return token is not None and not token.expired(RENEW_MARGIN)
+        return token is not None and token.usable()
 
     def login(self, ui: UI, *, renewing: bool = False) -> Token:
         """Get a token with the password, and a code when the account needs one."""
@@ -198,7 +195,7 @@ class Session:
 
     def drop_token(self, ui: UI | None = None) -> None:
         """Forget the token here and in the cache."""
-        if self.cache is not None and self.username:
+        if self.cache is not None and self.username and not self.sources.env.get("VSS_TOKEN"):
             user = self.username
             self._write_cache(ui, lambda c: c.drop(self.settings.endpoint, user))
         self.token = None
@@ -218,7 +215,3 @@ class Session:
         found = [self._password, self.token.raw if self.token else None]
         found += [self.sources.env.get(k) for k in ("VSS_USER_PASS", "VSS_USER_OTP", "VSS_TOKEN")]
         return [s for s in found if s]
-
-    def seconds_left(self) -> float | None:
-        """Seconds the token has left, or None without one."""
-        return None if self.token is None else self.token.expires_at - time.time()

@@ -21,9 +21,6 @@ import tomli_w
 from vss_shell import files, paths
 from vss_shell.api.token import Token, TokenFormatError
 
-#: A cached token is used only while it has more than this many seconds left.
-MIN_SECONDS_LEFT = 60.0
-
 _HEADER = "# vss-shell token cache (private). Safe to delete: it only saves logging in.\n\n"
 
 Entries = dict[str, dict[str, str]]
@@ -35,7 +32,7 @@ def _key(endpoint: str) -> str:
 
 def _usable(raw: str, now: float | None = None) -> bool:
     try:
-        return Token.parse(raw).seconds_left(now) > MIN_SECONDS_LEFT
+        return Token.parse(raw).usable(now)
     except TokenFormatError:
         return False
 

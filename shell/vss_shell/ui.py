@@ -167,7 +167,10 @@ class BatchUI(UI):
         if secret:
             import getpass
 
-            return getpass.getpass(prompt)  # reads /dev/tty without echo
+            try:
+                return getpass.getpass(prompt)  # reads /dev/tty without echo
+            except EOFError:  # Ctrl-D: as for any other question
+                raise KeyboardInterrupt from None
         fd = os.open(self._tty_path, os.O_RDWR | os.O_NOCTTY)
         with os.fdopen(fd, "rb", buffering=0) as tty:  # a terminal cannot seek: raw I/O
             os.write(fd, prompt.encode())

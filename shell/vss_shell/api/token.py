@@ -9,6 +9,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+#: A token with this many seconds left or fewer is renewed, not used (nor cached).
+RENEW_MARGIN = 60.0
+
 
 class TokenFormatError(ValueError):
     """The text is not a JWT with a readable payload."""
@@ -60,6 +63,10 @@ class Token:
     def expired(self, margin: float = 0.0, now: float | None = None) -> bool:
         """True when fewer than ``margin`` seconds are left."""
         return self.seconds_left(now) <= margin
+
+    def usable(self, now: float | None = None) -> bool:
+        """True while more than :data:`RENEW_MARGIN` seconds are left."""
+        return not self.expired(RENEW_MARGIN, now)
 
     @property
     def expires(self) -> datetime:

@@ -63,15 +63,20 @@ def find_topic(table: Table, words: list[str]) -> Command | Group | None:
     return entry
 
 
-def help_cmd(ctx: Context, a: Args) -> dict[str, str] | None:
-    """Show help (a JSON document in piped JSON mode, where stdout is JSON Lines)."""
-    words = [w for w in (a.topic, a.sub) if w]
-    text = help_text(ctx.table, find_topic(ctx.table, words) if words else None,
-                     demo=ctx.demo is not None)
+def show_help(ctx: Context, target: Command | Group | None) -> dict[str, str] | None:
+    """Print help for ``target``; in piped JSON mode (stdout is JSON Lines) return it
+    as a document instead."""
+    text = help_text(ctx.table, target, demo=ctx.demo is not None)
     if ctx.wants_json(None) and not ctx.pretty_json:
         return {"help": text}
     ctx.ui.out(text)
     return None
+
+
+def help_cmd(ctx: Context, a: Args) -> dict[str, str] | None:
+    """``help [TOPIC [SUB]]``."""
+    words = [w for w in (a.topic, a.sub) if w]
+    return show_help(ctx, find_topic(ctx.table, words) if words else None)
 
 
 def exit_cmd(ctx: Context, a: Args) -> None:

@@ -60,8 +60,9 @@ def _remember_method(ctx: Context, method: str | None) -> None:
             ctx.store.set(settings.name, "mfa_method", method)
         else:
             ctx.store.unset(settings.name, "mfa_method")
-    except ProfileError as exc:
-        ctx.ui.warn(f"the profile does not remember the MFA method: {exc}")
+    except (ProfileError, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        ctx.ui.warn(f"the profile does not remember the MFA method: {reason}")
         return
     settings.sources["mfa_method"] = f"profile {settings.name}" if method else "default"
 
@@ -70,8 +71,13 @@ def _remember_method(ctx: Context, method: str | None) -> None:
 
 
 def _precheck(ctx: Context, a: Args, as_json: bool) -> None:
-    """Without a terminal, fail before any request when an answer is missing."""
+    """Fail before any request on a file that cannot be written, or, without a
+    terminal, on an answer that is missing."""
     ui = ctx.ui
+    for flag, path in (("--save-codes", a.save_codes), ("--qr-file", a.qr_file)):
+        trouble = path and savefile.problem(path, may_overwrite=ui.assume_yes or ui.can_ask)
+        if trouble:  # found now, before the server enrols anything
+            raise ShellError(f"{flag}: {trouble}")
     if ui.can_ask:
         return
     missing = []
@@ -85,13 +91,9 @@ def _precheck(ctx: Context, a: Args, as_json: bool) -> None:
     if missing:
         raise MissingAnswer("no terminal to answer the questions of 'mfa mk': use "
                             + "; ".join(missing))
-    for flag, path in (("--save-codes", a.save_codes), ("--qr-file", a.qr_file)):
-        trouble = path and savefile.problem(path, ui.assume_yes)
-        if trouble:  # found now, before the server enrols anything
-            raise ShellError(f"{flag}: {trouble}")
 
 
-def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any]) -> None:
+def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any], shown: set[str]) -> None:
     from vss_shell import qr
 
     ui, uri, key = ctx.ui, str(resp.get("uri", "")), str(resp.get("key", ""))
@@ -100,12 +102,14 @@ def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any]) -> None:
         default=True)
     if show_qr:
         ui.out(qr.terminal(uri, invert=bool(a.invert), color=ui.color))
+        shown.add("key")  # the QR code carries it
     show_key = a.show_key if a.show_key is not None else ui.confirm(
         "Display the secret key (to type into the app instead)?",
         flag="--show-key or --no-show-key", default=not show_qr)
     if show_key:
         ui.info("Secret key:")
         ui.out(key)
+        shown.add("key")
 
 
 def _save_codes(ctx: Context, a: Args, user: str, issuer: str, codes: list[str]) -> str | None:
@@ -161,16 +165,23 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
     ui, session = ctx.ui, ctx.session
     resp = session.call(ui, lambda c, u, p: c.enable_mfa(u, p, method, phone))
     session.mfa_state = "pending"
-    _remember_method(ctx, method)  # so that the next login knows, however it ends
     ui.info(str(resp.get("message") or "MFA enrolment started."))
     result: dict[str, Any] = {"method": method, "status": "pending",
                               "issuer": str(resp.get("issuer") or "ITS Private Cloud")}
+    if as_json:
+        if method == "AUTHENTICATOR":
+            result.update(key=resp.get("key"), uri=resp.get("uri"))
+        result["recovery_codes"] = _codes(resp)
+    shown: set[str] = set()  # what the person has seen of the key and the codes
     try:
-        _after_enable(ctx, a, resp, result)
+        _remember_method(ctx, method)  # so that the next login knows, however it ends
+        _after_enable(ctx, a, resp, result, shown)
     except BaseException:
         # The server has enrolled: whatever failed, show what finishing later needs.
         if as_json:
             ctx.emit(result, a.output)
+        else:
+            _show_the_rest(ctx, a, resp, shown)
         ui.info(PENDING)
         raise
     if result["status"] == "pending":
@@ -181,20 +192,34 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
 PENDING = "Enrolment is pending: finish it with 'mfa verify CODE'."
 
 
-def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str, Any]) -> None:
+def _codes(resp: dict[str, Any]) -> list[str]:
+    return [str(c) for c in resp.get("recovery_codes") or []]
+
+
+def _show_codes(ctx: Context, codes: list[str], shown: set[str]) -> None:
+    ctx.ui.info("Recovery codes (each stands in once for a code; keep them safe):")
+    ctx.ui.out("\n".join(f"  {c}" for c in codes))
+    shown.add("codes")
+
+
+def _show_the_rest(ctx: Context, a: Args, resp: dict[str, Any], shown: set[str]) -> None:
+    """After a failure or Ctrl-C: what finishing the enrolment later needs, if not seen."""
+    if a.method == "AUTHENTICATOR" and "key" not in shown:
+        ctx.ui.info("Secret key (add it to your authenticator app to finish):")
+        ctx.ui.out(str(resp.get("key", "")))
+    if "codes" not in shown:
+        _show_codes(ctx, _codes(resp), shown)
+
+
+def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str, Any],
+                  shown: set[str]) -> None:
     """Show what enrolment gave, save files, have a code sent, and finish with a code."""
     ui, session, method = ctx.ui, ctx.session, a.method
-    as_json = ctx.wants_json(a.output)
-    codes = [str(c) for c in resp.get("recovery_codes") or []]
-    if as_json:
+    codes = _codes(resp)
+    if not ctx.wants_json(a.output):
         if method == "AUTHENTICATOR":
-            result.update(key=resp.get("key"), uri=resp.get("uri"))
-        result["recovery_codes"] = codes
-    else:
-        if method == "AUTHENTICATOR":
-            _show_authenticator(ctx, a, resp)
-        ui.info("Recovery codes (each stands in once for a code; keep them safe):")
-        ui.out("\n".join(f"  {c}" for c in codes))
+            _show_authenticator(ctx, a, resp, shown)
+        _show_codes(ctx, codes, shown)
     if a.qr_file:
         from vss_shell import qr
 

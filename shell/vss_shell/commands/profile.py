@@ -40,6 +40,9 @@ def _store_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
     except ProfileError as exc:
         raise ShellError(str(exc)) from None
+    except OSError as exc:  # the file or its lock cannot be written
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise ShellError(f"cannot change the profiles: {where}{exc.strerror or exc}") from None
 
 
 def ls(ctx: Context, a: Args) -> list[dict[str, Any]]:
@@ -94,8 +97,6 @@ def set_key(ctx: Context, a: Args) -> None:
         name, key, value = ctx.settings.name, a.first, a.second
     else:
         name, key, value = a.first, a.second, a.value
-    if key not in PROFILE_KEYS:
-        raise ShellError(f"unknown profile key '{key}' (keys: {', '.join(PROFILE_KEYS)})")
     profile = _store_call(ctx.store.set, name, key, value)
     shown = getattr(profile, key)
     ctx.ui.info(f"{name}: {key} = {shown}" if value != "" else f"{name}: {key} unset")
