@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import shlex
 import stat
 import subprocess
@@ -1038,8 +1039,10 @@ def test_no_code_is_emailed_when_none_could_be_read(vss: Run, emulator: Emulator
     assert emulator.outbox("mail") == [], "the code would be wasted"
 
 
-def test_an_empty_disable_token_is_refused_here(vss: Run, emulator: Emulator) -> None:
-    r = vss("-c", "mfa rm --token '  '")
+@pytest.mark.parametrize("token", ["''", "'  '"])
+def test_an_empty_disable_token_is_refused_here(vss: Run, emulator: Emulator,
+                                                token: str) -> None:
+    r = vss("-c", f"mfa rm --token {token}")
     assert r.returncode == 1, str(r)
     assert r.stderr.strip() == "-c:1: the confirmation token is empty"
     assert not any(k.startswith("POST /tf/disable") for k in emulator.stats()["requests"])
@@ -1097,3 +1100,20 @@ def test_a_profile_that_cannot_be_written_does_not_lose_an_enrolment(
     assert r.returncode == 1, str(r)
     assert r.stderr.startswith("-c:1: cannot change the profiles: "), str(r)
     assert "internal error" not in r.stderr
+
+
+@pytest.mark.parametrize("extra", [["--profile", "vss-api"], ["--endpoint", "http://127.0.0.1:9"],
+                                   ["--user", "someone"]])
+def test_demo_with_other_connection_options_is_a_usage_error(vss: Run, extra: list[str]) -> None:
+    r = vss("--demo", *extra, "-c", "whoami")
+    assert r.returncode == 2, str(r)
+    assert r.stderr.startswith("vss: --demo runs the demo profile on its own emulator; leave out "
+                               + extra[0]), str(r)
+    assert r.stdout == ""
+
+
+def test_login_while_enrolment_is_pending_says_pending(vss: Run) -> None:
+    r = vss("-c", "mfa mk AUTHENTICATOR --no-verify -o json; logout; login; whoami")
+    assert r.returncode == 0, str(r)
+    assert "MFA pending." in r.stderr, str(r)
+    assert re.search(r"^state +token \d+ min · MFA pending$", r.stdout, re.MULTILINE), str(r)

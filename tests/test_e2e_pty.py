@@ -381,7 +381,8 @@ def test_recovery_codes_never_overwrite_without_asking(start: Start, tmp_path: P
     term.wait_for("Saved the recovery codes to other-codes.txt (mode 0600).")
     wait_prompt(term)
     out = output(term, "mfa mk EMAIL --no-verify")
-    assert "Enrolment is pending: finish it with 'mfa verify CODE'." in out.splitlines()
+    assert ("Enrolment is pending: finish it with 'mfa verify CODE' ('mfa token' has a code "
+            "sent).") in out.splitlines()
     assert field(out, "status") == "pending"
     assert field(out, "recovery_codes_file") == "other-codes.txt"
 
@@ -631,7 +632,8 @@ def test_demo_mode_walkthrough(start: Start) -> None:
     term = start(demo=True)
     screen = term.screen_text()
     assert "demo mode, on a local emulator at http://127.0.0.1:" in screen
-    assert "appears here as it is sent; 'outbox' lists it again." in screen
+    assert "Account 'demo', password 'demo-password' (already given)." in screen
+    assert "appears here as it is sent; 'outbox' lists" in screen
     assert re.search(r"^ demo http://127\.0\.0\.1:\d+ · demo · logged out · ", term.rows()[-1])
 
     out = run(term, "mfa token", DEMO_PROMPT).splitlines()
@@ -652,6 +654,7 @@ def test_demo_mode_walkthrough(start: Start) -> None:
     wait_prompt(term, DEMO_PROMPT)
     out = output(term, "mfa mk EMAIL", DEMO_PROMPT)
     assert errors(out) == [] and field(out, "status") == "enabled", out
+    assert " · demo · logged out · MFA on · " in term.rows()[-1]  # known without a token
     enrol_code = sent("code")
 
     # MFA is on: logging in has a code emailed, shown before the question.
@@ -676,6 +679,14 @@ def test_demo_mode_walkthrough(start: Start) -> None:
 
     table = run(term, "outbox", DEMO_PROMPT).splitlines()
     assert len(table) == 4 and table[-1].split()[-1] == sent("token"), table
+
+    # Without a question to wait for, what was sent still comes before the result.
+    out = run(term, "mfa mk SMS --phone 416-555-0123 --no-verify --save-codes sms.txt",
+              DEMO_PROMPT).splitlines()
+    texted = [n for n, line in enumerate(out) if line.startswith("(demo) sms to 416-555-0123")]
+    result = [n for n, line in enumerate(out) if line.startswith("status ")]
+    assert texted and result and texted[0] < result[0], out
+    assert "MFA pending" in term.rows()[-1]
 
     # Another profile leaves the emulator (and says so); 'demo' comes back to it.
     term.line("profile use vss-api")

@@ -33,7 +33,8 @@ def test_cli_serves_until_signalled(sig: signal.Signals) -> None:
         line = proc.stdout.readline()  # bounded by pytest-timeout
         assert line.startswith("listening on http://127.0.0.1:"), line
         url = line.split()[-1]
-        response = requests.post(url + PATH_TOKEN, auth=("demo", "demo"), json={}, timeout=5)
+        response = requests.post(url + PATH_TOKEN, auth=("demo", "demo-password"), json={},
+                                 timeout=5)
         assert response.status_code == 200
         payload = response.json()["token"]
         bearer = {"Authorization": f"Bearer {payload}"}

@@ -359,7 +359,7 @@ def test_missing_required_argument() -> None:
 def test_unexpected_extra_argument() -> None:
     exc = usage_error("mfa token extra")
     assert "unexpected argument 'extra' for 'mfa token'" in str(exc)
-    assert exc.usage == "usage: mfa token"
+    assert exc.usage == "usage: mfa token [--output FORMAT]"
 
 
 def test_option_needs_a_value() -> None:
@@ -418,6 +418,8 @@ def test_no_nonsense_suggestion(line: str) -> None:
     ("jsn", ["table", "json"], "json"),
     ("stauts", ["status"], "status"),  # two letters swapped: one edit
     ("--qr-fil", ["--qr", "--qr-file"], "--qr-file"),
+    ("st", ["mk", "verify", "token", "rm", "status"], "status"),  # the start of one word
+    ("s", ["status", "set"], None),  # one letter starts both
     ("mm", ["mk", "rm"], None),  # as close to both
     ("zz", ["mk", "rm"], None),
     ("z", ["mk", ":q"], None),
@@ -480,8 +482,8 @@ def test_rest_argument_joins_the_remaining_words() -> None:
 
 def test_rest_argument_usage_and_roles() -> None:
     rest = _rest_table()
-    assert rest.lookup("code").usage() == "usage: code [CODE...]"
-    assert rest.lookup("say").usage() == "usage: say FIRST WORDS..."
+    assert rest.lookup("code").usage() == "usage: code [CODE...] [--output FORMAT]"
+    assert rest.lookup("say").usage() == "usage: say FIRST WORDS... [--output FORMAT]"
     assert classify(rest, ["code", "1", "2", "-o", "json", "3"]).roles == [
         "command", "secret", "secret", "option", "value", "secret"]
     assert classify(rest, ["say", "hi", "a", "b"]).roles == ["command", "arg", "arg", "arg"]
@@ -570,7 +572,7 @@ def test_help_mfa_mk_text() -> None:
     lines = text.splitlines()
     assert lines[0] == ("usage: mfa mk METHOD [--phone NUMBER] [--qr|--no-qr] [--invert] "
                         "[--qr-file PATH] [--show-key|--no-show-key] [--save-codes FILE] "
-                        "[--no-verify]")
+                        "[--no-verify] [--output FORMAT]")
     for spelled in ("--phone NUMBER", "--qr, --no-qr", "--show-key, --no-show-key",
                     "--output, -o FORMAT", "EMAIL, AUTHENTICATOR, SMS"):
         assert spelled in text

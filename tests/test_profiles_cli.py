@@ -233,6 +233,14 @@ def test_profile_rm_refuses_the_active(vss: Run, work: Path) -> None:
         assert work.read_bytes() == before
 
 
+def test_profile_rm_refuses_before_asking(vss: Run, work: Path) -> None:
+    """No 'Remove profile?' question (here: no '--yes' demanded) for what is refused anyway."""
+    assert vss("-c", "profile default work").returncode == 0
+    r = vss("--profile", "cloud-api", "-c", "profile rm work")
+    assert r.returncode == 1, str(r)
+    assert r.stderr.strip() == "-c:1: 'work' is the default profile; choose another default first"
+
+
 def test_profile_rm_unknown(vss: Run, work: Path) -> None:
     r = vss("-c", "profile rm nope --yes")
     assert r.returncode == 1, str(r)

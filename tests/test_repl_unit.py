@@ -167,11 +167,17 @@ def test_output_setting_applies_to_later_commands(ctx: Context, tmp_path: Path) 
 
 
 def test_f1_shows_help(ctx: Context, tmp_path: Path) -> None:
-    assert run_keys(ctx, "mfa" + F1 + "exit\r", tmp_path / "h") == 0
+    assert run_keys(ctx, F1 + "exit\r", tmp_path / "h") == 0
     text = out(ctx)
     assert "Commands:" in text
     assert "outbox" not in text  # demo-only, and this is no demo
     assert err(ctx) == ""
+
+
+def test_f1_on_a_typed_command_shows_its_help(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "mfa mk" + F1 + CTRL_C + "exit\r", tmp_path / "h") == 0
+    assert "usage: mfa mk METHOD" in out(ctx)
+    assert "Commands:" not in out(ctx)
 
 
 def test_history_masked_on_disk_original_in_memory(ctx: Context, tmp_path: Path,
@@ -277,6 +283,10 @@ def test_ui_style_covers_the_toolbar_and_lexer() -> None:
 # --- key bindings -----------------------------------------------------------------------------
 
 
+def no_help(text: str) -> None:
+    raise AssertionError("F1 was not pressed")
+
+
 def _wait(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -339,7 +349,7 @@ def test_enter_on_a_selected_completion_takes_it() -> None:
         assert session.app.is_running  # Enter closed the menu, did not run the line
         pipe.send_text("EMAIL\r")
 
-    assert _drive(repl.key_bindings(), script) == "mfa mk EMAIL"
+    assert _drive(repl.key_bindings(no_help), script) == "mfa mk EMAIL"
 
 
 def test_without_the_binding_enter_would_run_the_line() -> None:
@@ -359,21 +369,48 @@ def test_tab_completes_mf_then_enter_runs_the_completed_text() -> None:
         _wait(lambda: _menu(session) is None)
         pipe.send_text("\r")  # runs the line
 
-    assert _drive(repl.key_bindings(), script) == "mfa "
+    assert _drive(repl.key_bindings(no_help), script) == "mfa "
 
 
 def test_enter_without_a_menu_runs_the_line() -> None:
     def script(session: PromptSession, pipe: PipeInput) -> None:
         pipe.send_text("whoami -o json\r")
 
-    assert _drive(repl.key_bindings(), script) == "whoami -o json"
+    assert _drive(repl.key_bindings(no_help), script) == "whoami -o json"
 
 
-def test_f1_returns_help() -> None:
+def test_f1_shows_help_on_the_line_and_keeps_it() -> None:
+    asked: list[str] = []
+
     def script(session: PromptSession, pipe: PipeInput) -> None:
-        pipe.send_text("mfa mk" + F1)
+        pipe.send_text("mfa mk SMS --phone 416" + F1)
+        _wait(lambda: asked == ["mfa mk SMS --phone 416"])
+        assert session.app.current_buffer.text == "mfa mk SMS --phone 416"
+        pipe.send_text("-555-0123\r")
 
-    assert _drive(repl.key_bindings(), script) == "help"
+    assert _drive(repl.key_bindings(asked.append), script) == "mfa mk SMS --phone 416-555-0123"
+
+
+def test_enter_with_the_menu_open_completes_a_partial_word() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text("mfa st")
+        _wait(lambda: _menu(session) is not None and bool(_menu(session).completions))
+        pipe.send_text("\r")
+        _wait(lambda: session.app.current_buffer.text == "mfa status ")
+        time.sleep(0.05)
+        assert session.app.is_running  # completed, not run
+        pipe.send_text("\r")
+
+    assert _drive(repl.key_bindings(no_help), script) == "mfa status "
+
+
+def test_enter_with_the_menu_open_on_a_whole_word_runs_the_line() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text("mfa status")
+        _wait(lambda: _menu(session) is not None and bool(_menu(session).completions))
+        pipe.send_text("\r")
+
+    assert _drive(repl.key_bindings(no_help), script) == "mfa status"
 
 
 def test_a_cached_token_is_shown_at_start_and_reused(emulator: Emulator, tmp_path: Path,

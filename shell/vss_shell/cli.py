@@ -134,6 +134,13 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
         "verify_tls": False if opts.insecure else None,
         "token_cache": False if opts.no_token_cache else None,
     }
+    clashing = [flag for flag, value in (("--profile", opts.profile not in (None, "demo")),
+                                         ("--endpoint", opts.endpoint), ("--user", opts.user))
+                if value]
+    if opts.demo and clashing:
+        ui.error(f"vss: --demo runs the demo profile on its own emulator; leave out "
+                 f"{' and '.join(clashing)}")
+        return 2
     cli_options = dict(options)
     emulator, password = None, None
     demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
@@ -215,9 +222,9 @@ def banner(ctx: Any) -> str:
     head = f"vss-shell {__version__}"
     if ctx.demo is not None:
         return (f"{head}: demo mode, on a local emulator at {ctx.settings.endpoint}\n"
-                "Account 'demo' (its password is already set). What the emulator sends by\n"
-                "email or SMS appears here as it is sent; 'outbox' lists it again.\n"
-                "Type 'help' for commands, Tab to complete, Ctrl-D to leave.")
+                f"Account 'demo', password '{_demo_password()}' (already given). What the\n"
+                "emulator sends by email or SMS appears here as it is sent; 'outbox' lists\n"
+                "it again. Type 'help' for commands, Tab to complete, Ctrl-D to leave.")
     user = ctx.session.username or "no user yet"
     return (f"{head}: profile {ctx.settings.name} ({ctx.settings.endpoint}), {user}\n"
             "Type 'help' for commands, Tab to complete, Ctrl-D to leave.")

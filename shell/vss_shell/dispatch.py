@@ -38,6 +38,8 @@ def _execute(ctx: Context, words: list[str]) -> None:
     if command.demo_only and ctx.demo is None:
         raise ShellError(f"'{command.name}' works only in demo mode (vss --demo)")
     result = command.handler(ctx, parsed.args)
+    if ctx.ui.show_news is not None:  # what was sent comes before the result
+        ctx.ui.show_news()
     ctx.emit(result, getattr(parsed.args, "output", None))
 
 

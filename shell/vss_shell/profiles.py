@@ -571,13 +571,17 @@ class ProfileStore:
         self._write(change)
         return self._profiles[name]
 
-    def remove(self, name: str, *, active: str | None = None) -> None:
-        """Remove profile ``name``; not the default one, nor ``active`` (the one in use)."""
+    def check_removable(self, name: str, *, active: str | None = None) -> None:
+        """Raise ProfileError unless :meth:`remove` may remove ``name`` (before asking)."""
         self.get(name)
         if name == self._default:
             raise ProfileError(f"{name!r} is the default profile; choose another default first")
         if name == active:
             raise ProfileError(f"{name!r} is the active profile; switch to another one first")
+
+    def remove(self, name: str, *, active: str | None = None) -> None:
+        """Remove profile ``name``; not the default one, nor ``active`` (the one in use)."""
+        self.check_removable(name, active=active)
 
         def change(doc: dict[str, Any]) -> None:
             self._table(doc, name)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory, ConditionalAutoSuggest
 from prompt_toolkit.filters import Condition, completion_is_selected, has_completions
 from prompt_toolkit.formatted_text import StyleAndTextTuples
@@ -14,7 +16,8 @@ from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.shortcuts import CompleteStyle
 from prompt_toolkit.styles import Style
 
-from vss_shell.commands.parser import split
+from vss_shell.commands.builtin import help_text
+from vss_shell.commands.parser import classify, split, words
 from vss_shell.completion import ShellCompleter
 from vss_shell.context import Context
 from vss_shell.dispatch import ExitShell, execute, failure
@@ -48,19 +51,42 @@ def toolbar(ctx: Context) -> StyleAndTextTuples:
     ]
 
 
-def key_bindings() -> KeyBindings:
-    """Enter takes a selected completion instead of running; F1 shows help."""
+def key_bindings(show_help: Callable[[str], None]) -> KeyBindings:
+    """Enter takes a completion from an open menu instead of running a half-typed
+    word; F1 shows help on the line being typed, which stays as it is."""
     kb = KeyBindings()
 
     @kb.add("enter", filter=has_completions & completion_is_selected)
     def _accept_completion(event: KeyPressEvent) -> None:
         event.current_buffer.complete_state = None
 
+    @kb.add("enter", filter=has_completions & ~completion_is_selected)
+    def _complete_or_run(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        state = buffer.complete_state
+        assert state is not None
+        first = state.completions[0]
+        typed = buffer.document.text_before_cursor[len(buffer.document.text_before_cursor)
+                                                   + first.start_position:]
+        whole = {c.text.strip().lower() for c in state.completions}
+        if typed and typed.lower() not in whole:
+            buffer.apply_completion(first)  # `mfa st` becomes `mfa status `
+        else:
+            buffer.complete_state = None
+            buffer.validate_and_handle()
+
     @kb.add("f1")
     def _help(event: KeyPressEvent) -> None:
-        event.app.exit(result="help")
+        text = event.current_buffer.text
+        run_in_terminal(lambda: show_help(text))
 
     return kb
+
+
+def help_for(ctx: Context, text: str) -> str:
+    """Help on what ``text`` names (a command or group), else on everything."""
+    walk = classify(ctx.table, [w.value for w in words(text)])
+    return help_text(ctx.table, walk.command or walk.entry, demo=ctx.demo is not None)
 
 
 def open_history(path: Path, ctx: Context) -> History:
@@ -92,7 +118,7 @@ def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int
         complete_style=CompleteStyle.COLUMN,
         lexer=ShellLexer(ctx.table),
         bottom_toolbar=lambda: toolbar(ctx),
-        key_bindings=key_bindings(),
+        key_bindings=key_bindings(lambda text: ctx.ui.out(help_for(ctx, text))),
         style=Style.from_dict(UI_STYLE),
         include_default_pygments_style=False,
         color_depth=None if ctx.ui.color else ColorDepth.DEPTH_1_BIT,

@@ -68,13 +68,22 @@ class Session:
             self._client.close()
             self._client = None
 
+    @property
+    def mfa(self) -> str | None:
+        """"on", "off" or "pending": what a command learnt, else the token's claim."""
+        if self.mfa_state is not None:
+            return self.mfa_state
+        return None if self.token is None else ("on" if self.token.mfa else "off")
+
     def describe(self) -> str:
         """The state in a few words, for the toolbar and ``whoami``."""
-        token = self.token
+        token, mfa = self.token, self.mfa
         if token is None or token.expired():
-            return "logged out" if token is None else "token expired"
-        minutes = int(token.seconds_left() // 60)
-        return f"token {minutes} min · MFA {self.mfa_state or ('on' if token.mfa else 'off')}"
+            state = "logged out" if token is None else "token expired"
+        else:
+            left = int(token.seconds_left())
+            state = f"token {left // 60} min" if left >= 60 else f"token {left} s"
+        return state if mfa is None else f"{state} · MFA {mfa}"
 
     # --- credentials ----------------------------------------------------------
     def user(self, ui: UI) -> str:
@@ -113,7 +122,8 @@ class Session:
             token = self._login_with_code(ui)
         self.token_requests += 1
         self.token = token
-        self.mfa_state = None
+        if token.mfa or self.mfa_state != "pending":  # the token cannot tell "pending"
+            self.mfa_state = None
         if self.cache is not None:
             self._write_cache(ui, lambda c: c.put(self.settings.endpoint, self.user(ui),
                                                   token.raw))
@@ -172,6 +182,8 @@ class Session:
             assert self.token is not None
             return self.token
         renewing = self.token is not None
+        expired = self.token is not None and self.token.expired()
+        how = "has expired" if expired else "is about to expire"
         self.token = None
         if self.cache is not None and not renewing and not self.sources.env.get("VSS_TOKEN"):
             raw = self.cache.get(self.settings.endpoint, self.user(ui))
@@ -179,7 +191,7 @@ class Session:
                 self.token = Token.parse(raw)
                 return self.token
         if renewing:
-            ui.info("The token has expired; logging in again.")
+            ui.info(f"The token {how}; logging in again.")
         return self.login(ui, renewing=renewing)
 
     def call_v2(self, ui: UI, fn: Callable[[VssClient, Token], T]) -> T:

@@ -25,7 +25,7 @@ def login(ctx: Context, a: Args) -> dict[str, Any] | None:
         return whoami(ctx, a)
     minutes = int(token.seconds_left() // 60)
     ctx.ui.info(f"Logged in as {token.username or session.username}; token valid for "
-                f"{minutes} min, MFA {'on' if token.mfa else 'off'}.")
+                f"{minutes} min, MFA {session.mfa}.")
     return None
 
 

@@ -182,14 +182,17 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
             ctx.emit(result, a.output)
         else:
             _show_the_rest(ctx, a, resp, shown)
-        ui.info(PENDING)
+        ui.info(_pending(method))
         raise
     if result["status"] == "pending":
-        ui.info(PENDING)
+        ui.info(_pending(method))
     return result
 
 
-PENDING = "Enrolment is pending: finish it with 'mfa verify CODE'."
+def _pending(method: str) -> str:
+    """How to finish a pending enrolment later."""
+    sent = " ('mfa token' has a code sent)" if method in ("EMAIL", "SMS") else ""
+    return f"Enrolment is pending: finish it with 'mfa verify CODE'{sent}."
 
 
 def _codes(resp: dict[str, Any]) -> list[str]:
@@ -271,7 +274,7 @@ def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
     ui, session = ctx.ui, ctx.session
     as_json = ctx.wants_json(a.output)
     confirmation = a.token
-    if not confirmation:
+    if confirmation is None:
         user = session.user(ui)
         if not a.yes:
             ui.confirm_or_cancel(f"Disable MFA for {user}?", flag="--yes")

@@ -168,9 +168,14 @@ def suggest(word: str, candidates: list[str]) -> str:
     Close (leading dashes aside) means one edit for a word of up to 5 letters,
     two for a longer one, and a letter left as typed (``mj``: ``mk``; ``jsn``:
     ``json``; ``zz``: nothing), or similar as difflib measures it (``stat``:
-    ``status``). Two candidates equally close: no suggestion.
+    ``status``), or the start of one candidate only (``st``: ``status``). Two
+    candidates equally close: no suggestion.
     """
     typed = word.lower().lstrip("-")
+    starting = [c for c in dict.fromkeys(candidates)
+                if len(typed) >= 2 and c.lower().lstrip("-").startswith(typed)]
+    if len(starting) == 1:  # the start of one word only: `st` for `status`
+        return f"; did you mean '{starting[0]}'?"
     allowed = min(1 if len(typed) <= 5 else 2, len(typed) - 1)
     ranked = []
     for candidate in dict.fromkeys(candidates):

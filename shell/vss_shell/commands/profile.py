@@ -106,7 +106,7 @@ def set_key(ctx: Context, a: Args) -> None:
 
 def rm(ctx: Context, a: Args) -> None:
     """Remove a profile (asks first)."""
-    _store_call(ctx.store.get, a.name)
+    _store_call(ctx.store.check_removable, a.name, active=ctx.settings.name)
     if not a.yes:
         ctx.ui.confirm_or_cancel(f"Remove profile {a.name}?", flag="--yes")
     _store_call(ctx.store.remove, a.name, active=ctx.settings.name)

@@ -128,7 +128,7 @@ class Command:
         for arg in self.args:
             word = arg.name.upper() + ("..." if arg.rest else "")
             parts.append(word if arg.required else f"[{word}]")
-        for opt in self.opts:
+        for opt in self.all_opts:
             spelled = f"{opt.name}|--no-{opt.name[2:]}" if opt.negatable else opt.name
             parts.append(f"[{spelled} {opt.metavar}]" if opt.metavar else f"[{spelled}]")
         return "usage: " + " ".join(parts)
