@@ -285,19 +285,28 @@ def test_interrupt_exits_130(tmp_path: Path, emulator: Emulator) -> None:
     assert "Traceback" not in r.stderr
 
 
-def test_interrupt_while_waiting_for_the_otp_command(tmp_path: Path,
-                                                    emulator: Emulator) -> None:
-    started = tmp_path / "otp-started"
+def slow_otp_command(directory: Path) -> tuple[str, Callable[[], None]]:
+    """An ``--otp-command`` that hangs, and a wait (bounded) until it has started."""
+    started = directory / "otp-started"
     program = (f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); "
                "time.sleep(60); print('123456')")
-    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(program)}"
-    env = vss_env(tmp_path, emulator, user="app", password="app-pass")
-    with LiveVss("--otp-command", command, env=env, cwd=tmp_path) as live:
-        live.send("mfa status\nmfa status\n")
+
+    def wait_started() -> None:
         deadline = time.monotonic() + FAST
         while not started.exists():
             assert time.monotonic() < deadline, "the --otp-command never started"
             time.sleep(0.05)
+
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(program)}", wait_started
+
+
+def test_interrupt_while_waiting_for_the_otp_command(tmp_path: Path,
+                                                    emulator: Emulator) -> None:
+    command, wait_started = slow_otp_command(tmp_path)
+    env = vss_env(tmp_path, emulator, user="app", password="app-pass")
+    with LiveVss("--otp-command", command, env=env, cwd=tmp_path) as live:
+        live.send("mfa status\nmfa status\n")
+        wait_started()
         live.interrupt()
         r = live.finish(timeout=FAST)
     assert r.returncode == 130, str(r)
@@ -959,17 +968,11 @@ def test_backslash_at_end_of_a_comment_does_not_swallow_the_next_line(
 def test_interrupt_at_the_enrolment_code_ends_the_run(tmp_path: Path,
                                                       emulator: Emulator) -> None:
     """SIGINT while the code is awaited: the run stops with 130, the pending result shown."""
-    started = tmp_path / "otp-started"
-    program = (f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); "
-               "time.sleep(60); print('123456')")
-    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(program)}"
+    command, wait_started = slow_otp_command(tmp_path)
     with LiveVss("--otp-command", command, "-o", "json",
                  env=vss_env(tmp_path, emulator), cwd=tmp_path) as live:
         live.send("mfa mk AUTHENTICATOR\nwhoami\n")
-        deadline = time.monotonic() + FAST
-        while not started.exists():
-            assert time.monotonic() < deadline, "the --otp-command never started"
-            time.sleep(0.05)
+        wait_started()
         live.interrupt()
         r = live.finish(timeout=FAST)
     assert r.returncode == 130, str(r)
