@@ -1105,12 +1105,17 @@ def test_a_profile_that_cannot_be_written_does_not_lose_an_enrolment(
     assert "internal error" not in r.stderr
 
 
-@pytest.mark.parametrize("extra", [["--profile", "vss-api"], ["--endpoint", "http://127.0.0.1:9"],
-                                   ["--user", "someone"]])
-def test_demo_with_other_connection_options_is_a_usage_error(vss: Run, extra: list[str]) -> None:
-    r = vss("--demo", *extra, "-c", "whoami")
+@pytest.mark.parametrize(("demo", "extra"), [
+    (["--demo"], ["--profile", "vss-api"]),
+    (["--demo"], ["--endpoint", "http://127.0.0.1:9"]),
+    (["--demo"], ["--user", "someone"]),
+    (["--profile", "demo"], ["--endpoint", "http://127.0.0.1:9"]),
+])
+def test_demo_with_other_connection_options_is_a_usage_error(vss: Run, demo: list[str],
+                                                             extra: list[str]) -> None:
+    r = vss(*demo, *extra, "-c", "whoami")
     assert r.returncode == 2, str(r)
-    assert r.stderr.startswith("vss: --demo runs the demo profile on its own emulator; leave out "
+    assert r.stderr.startswith("vss: demo mode runs its own emulator and account; leave out "
                                + extra[0]), str(r)
     assert r.stdout == ""
 
@@ -1120,3 +1125,120 @@ def test_login_while_enrolment_is_pending_says_pending(vss: Run) -> None:
     assert r.returncode == 0, str(r)
     assert "MFA pending." in r.stderr, str(r)
     assert re.search(r"^state +token \d+ min · MFA pending$", r.stdout, re.MULTILINE), str(r)
+
+
+def test_whoami_shows_a_cached_token_before_any_command_used_it(
+        vss: Run, emulator: Emulator) -> None:
+    assert vss("-c", "login").returncode == 0
+    emulator.reset_stats()
+    r = vss("-o", "json", "-c", "whoami")
+    assert r.returncode == 0, str(r)
+    [who] = json_lines(r.stdout)
+    assert re.fullmatch(r"token (59|60) min · MFA off", who["state"]), who
+    assert who["token_expires"] is not None
+    assert emulator.stats()["requests"] == {}  # read from the cache, nothing asked
+
+
+def test_vss_token_is_used_never_cached_never_replaced(
+        vss: Run, emulator: Emulator, tmp_path: Path) -> None:
+    token = requests.post(emulator.url + "/auth/request-token", auth=("demo", "demo-pass"),
+                          json={"otp": None}, timeout=5).json()["token"]
+    r = vss("-o", "json", "-c", "whoami; mfa status", VSS_TOKEN=token)
+    assert r.returncode == 0, str(r)
+    who, _status = json_lines(r.stdout)
+    assert who["state"].startswith("token ") and who["user"] == "demo"
+    assert not tokens_file(tmp_path).exists()
+    # Refused by the server: said so, and no password login behind the script's back.
+    emulator.reset_stats()
+    r = vss("--endpoint", emulator.url, "-c", "mfa status", VSS_TOKEN=token + "x")
+    assert r.returncode == 1, str(r)
+    assert "the server refused VSS_TOKEN (HTTP 401)" in r.stderr, str(r)
+    assert requests_made(emulator, "POST /auth/request-token") == 0
+    assert not tokens_file(tmp_path).exists()
+
+
+def test_vss_token_stays_with_its_endpoint(vss: Run, emulator: Emulator, tmp_path: Path) -> None:
+    token = requests.post(emulator.url + "/auth/request-token", auth=("demo", "demo-pass"),
+                          json={"otp": None}, timeout=5).json()["token"]
+    with Emulator(accounts={"demo": {"password": "other-pass", "email": "d@example.org"}},
+                  log=None) as other:
+        r = vss("-c", f"profile add other --endpoint {other.url} --user demo",
+                VSS_ENDPOINT=None)
+        assert r.returncode == 0, str(r)
+        r = vss("--endpoint", emulator.url, "-o", "json", "-c", "mfa status; whoami",
+                VSS_ENDPOINT=None, VSS_TOKEN=token, password="other-pass")
+        assert r.returncode == 0, str(r)
+        # Switching: the other server must never see this token.
+        r = vss("-o", "json", "-c", "profile use other; mfa status", VSS_ENDPOINT=None,
+                VSS_TOKEN=token, password="other-pass")
+        assert r.returncode == 0, str(r)
+        seen = other.stats()["requests"]
+        assert seen.get("POST /auth/request-token") == 1  # its own login, with its password
+        assert seen.get("GET /v2/user") == 1  # no refused try with a foreign token first
+
+
+def test_vss_token_of_another_user_is_refused(vss: Run, emulator: Emulator) -> None:
+    token = requests.post(emulator.url + "/auth/request-token", auth=("demo", "demo-pass"),
+                          json={"otp": None}, timeout=5).json()["token"]
+    r = vss("-c", "mfa status", VSS_TOKEN=token, user="mail")
+    assert r.returncode == 1, str(r)
+    assert "VSS_TOKEN is for user 'demo', not 'mail'" in r.stderr, str(r)
+
+
+def test_a_second_login_in_the_same_30_seconds_waits_for_the_next_code(
+        vss: Run, emulator: Emulator, tmp_path: Path) -> None:
+    """The server takes each code once: 'mfa verify' then a login must not send one twice.
+    The phone here shows the next window's code from its third call on."""
+    calls = tmp_path / "calls"
+    script = tmp_path / "phone.py"
+    script.write_text(
+        "import pathlib, time, pyotp\n"
+        f"calls = pathlib.Path({str(calls)!r})\n"
+        "n = int(calls.read_text()) + 1 if calls.exists() else 1\n"
+        "calls.write_text(str(n))\n"
+        f"print(pyotp.TOTP({APP_SECRET!r}).at(time.time() + (30 if n >= 3 else 0)))\n")
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
+    r = vss("--otp-command", command, "-o", "json", "-c", "mfa verify; mfa status",
+            user="app", password=ACCOUNTS["app"]["password"])
+    assert r.returncode == 0, str(r)
+    assert json_lines(r.stdout)[-1]["enabled"] is True
+    assert "Waiting for the next code (each code is accepted once)" in r.stderr
+    assert calls.read_text() == "3"
+
+
+def test_vss_user_otp_serves_one_use(vss: Run, emulator: Emulator) -> None:
+    code = pyotp.TOTP(APP_SECRET).now()
+    r = vss("-c", "mfa verify; mfa status", VSS_USER_OTP=code,
+            user="app", password=ACCOUNTS["app"]["password"])
+    assert r.returncode == 1, str(r)
+    assert r.stderr.strip().endswith("the code of VSS_USER_OTP was used already in this run "
+                                     "(each code is accepted once): use --otp-command for "
+                                     "more logins"), str(r)
+    assert requests_made(emulator, "POST /auth/request-token") == 1  # not sent a second time
+
+
+def test_a_given_code_has_no_new_one_emailed(vss: Run, emulator: Emulator) -> None:
+    emulator_code = requests.post(emulator.url + "/tf/request-token",
+                                  auth=("mail", ACCOUNTS["mail"]["password"]), timeout=5)
+    assert emulator_code.status_code == 200
+    code = emulator.outbox("mail")[-1]["code"]
+    r = vss("-o", "json", "-c", "mfa status", VSS_USER_OTP=code, **mail_env_changes())
+    assert r.returncode == 0, str(r)
+    assert len(emulator.outbox("mail")) == 1, "a new code would replace the one given"
+
+
+def test_profile_use_warns_when_it_turns_tls_verification_off(vss: Run,
+                                                             emulator: Emulator) -> None:
+    r = vss("-c", f"profile add lab --endpoint {emulator.url} --no-verify-tls",
+            VSS_ENDPOINT=None)
+    assert r.returncode == 0, str(r)
+    r = vss("-c", "profile use lab", VSS_ENDPOINT=None)
+    assert r.returncode == 0, str(r)
+    assert "warning: TLS certificate verification is OFF" in r.stderr, str(r)
+
+
+def test_profile_use_demo_outside_demo_mode_says_how(vss: Run) -> None:
+    r = vss("-c", "profile use demo", VSS_ENDPOINT=None)
+    assert r.returncode == 1, str(r)
+    assert r.stderr.strip() == ("-c:1: the demo profile is the embedded emulator: start it "
+                                "with 'vss --demo'")

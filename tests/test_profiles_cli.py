@@ -69,14 +69,15 @@ def test_first_run_lists_shipped_profiles_and_writes_nothing(vss: Run, tmp_path:
     r = vss("-c", "profile ls")
     assert r.returncode == 0, str(r)
     lines = r.stdout.splitlines()
-    assert [line.split()[1] if line.startswith("*") else line.split()[0]
-            for line in lines[1:]] == SHIPPED, str(r)
-    assert lines[1].startswith("*") and "cloud-api" in lines[1] and lines[1].endswith("yes")
+    assert lines[0].split() == ["ACTIVE", "NAME", "ENDPOINT", "USER", "DEFAULT"]
+    assert [line.split()[1] for line in lines[1:]] == SHIPPED, str(r)
+    assert lines[1].split()[0] == "yes" and lines[1].endswith("yes")  # active and default
+    assert [line.split()[0] for line in lines[2:]] == ["no", "no"]
     r = vss("-c", "profile ls -o json")
     profiles = listing(r)
     assert [p["name"] for p in profiles] == SHIPPED
     assert [p["default"] for p in profiles] == [True, False, False]
-    assert [p["active"] for p in profiles] == ["*", "", ""]
+    assert [p["active"] for p in profiles] == [True, False, False]
     assert r.stderr == ""
     assert files_under(tmp_path / ".config") == []
     assert files_under(tmp_path / ".local") == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import stat
 import threading
 import time
@@ -411,37 +410,6 @@ def test_enter_with_the_menu_open_on_a_whole_word_runs_the_line() -> None:
         pipe.send_text("\r")
 
     assert _drive(repl.key_bindings(no_help), script) == "mfa status"
-
-
-def test_a_cached_token_is_shown_at_start_and_reused(emulator: Emulator, tmp_path: Path,
-                                                      home: str) -> None:
-    """A second shell picks up the first one's cached token before its first command."""
-    from vss_shell.tokencache import TokenCache
-
-    store = ProfileStore(tmp_path / "profiles.toml").load()
-    options = {"profile": "demo", "endpoint": emulator.url, "username": "demo"}
-    sources = CredentialSources({"VSS_USER_PASS": ACCOUNTS["demo"]["password"]})
-    cache = TokenCache(tmp_path / "tokens.toml")
-
-    def shell() -> Context:
-        settings = resolve(store, options=options, env={})
-        ui = TerminalUI(stdout=io.StringIO(), stderr=io.StringIO())
-        return Context(table(), ui, Session(settings, sources, cache=cache), store)
-
-    first = shell()
-    assert run_keys(first, "login\rexit\r", tmp_path / "h") == 0
-    first.session.close()
-    emulator.reset_stats()
-
-    second = shell()
-    assert second.session.describe() == "logged out"
-    assert run_keys(second, "whoami\rmfa status\rexit\r", tmp_path / "h") == 0
-    second.session.close()
-    assert re.search(r"^state          token (59|60) min", out(second), re.M), out(second)
-    assert second.session.token_requests == 0
-    requests_made = emulator.stats()["requests"]
-    assert requests_made.get("POST /auth/request-token", 0) == 0
-    assert requests_made.get("GET /v2/user", 0) >= 1  # mfa status used the cached token
 
 
 @pytest.mark.parametrize("where", ["a file in the way", "the file is a directory"])

@@ -120,7 +120,7 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
     from vss_shell.commands import table
     from vss_shell.context import Context
     from vss_shell.credentials import CredentialSources
-    from vss_shell.errors import UsageError
+    from vss_shell.errors import ShellError, UsageError
     from vss_shell.profiles import ProfileError, ProfileStore, resolve
     from vss_shell.session import Session
     from vss_shell.tokencache import TokenCache
@@ -134,16 +134,16 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
         "verify_tls": False if opts.insecure else None,
         "token_cache": False if opts.no_token_cache else None,
     }
+    demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
     clashing = [flag for flag, value in (("--profile", opts.profile not in (None, "demo")),
                                          ("--endpoint", opts.endpoint), ("--user", opts.user))
                 if value]
-    if opts.demo and clashing:
-        ui.error(f"vss: --demo runs the demo profile on its own emulator; leave out "
+    if demo and clashing:
+        ui.error(f"vss: demo mode runs its own emulator and account; leave out "
                  f"{' and '.join(clashing)}")
         return 2
     cli_options = dict(options)
     emulator, password = None, None
-    demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
     #: What the ``demo`` profile means while the embedded emulator runs.
     demo_options: dict[str, Any] = {}
     try:
@@ -163,13 +163,16 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
             ui.error(f"vss: {exc}")
             return 2
         if not settings.verify_tls:
-            ui.warn("TLS certificate verification is OFF: the connection can be intercepted.")
+            ui.warn(TLS_OFF)
         sources = CredentialSources(env, opts.password_file, opts.otp_command)
         cache = TokenCache(paths.tokens_path())
 
         def session_for(name: str) -> Session:
             """Profile ``name`` under the same options and variables as at start."""
             back_to_demo = bool(demo_options) and name == "demo"
+            if name == "demo" and not back_to_demo:
+                raise ShellError("the demo profile is the embedded emulator: start it with "
+                                 "'vss --demo'")
             chosen_options = {**cli_options, **(demo_options if back_to_demo else {})}
             try:
                 chosen = resolve(store, profile=name, env=env, options=chosen_options)
@@ -177,13 +180,23 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
                 raise UsageError(str(exc)) from None
             if back_to_demo:
                 _demo_sources(chosen, demo_options)
-            return Session(chosen, sources, cache=cache,
-                           password=password if back_to_demo else None)
+            if not chosen.verify_tls:
+                ui.warn(TLS_OFF)
+            # VSS_TOKEN belongs to the endpoint it came with; never sent anywhere else.
+            session = Session(chosen, sources, cache=cache,
+                              password=password if back_to_demo else None,
+                              env_token=env_token if chosen.endpoint == settings.endpoint
+                              else None)
+            session.restore()
+            return session
 
-        ctx = Context(table(), ui, Session(settings, sources, cache=cache, password=password),
+        env_token = env.get("VSS_TOKEN") or None
+        ctx = Context(table(), ui, Session(settings, sources, cache=cache, password=password,
+                                           env_token=env_token),
                       store, output=settings.output, demo=emulator,
                       autosuggest=not opts.no_auto_suggest, pretty_json=interactive,
                       session_factory=session_for)
+        ctx.session.restore()
         if emulator is not None:
             from vss_shell.demo import Mailbox
 
@@ -207,6 +220,9 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
     finally:
         if emulator is not None:
             emulator.stop()
+
+
+TLS_OFF = "TLS certificate verification is OFF: the connection can be intercepted."
 
 
 def _demo_sources(settings: Any, demo_options: dict[str, Any]) -> Any:

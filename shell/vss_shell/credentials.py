@@ -11,13 +11,16 @@ import os
 import shlex
 import stat
 import subprocess
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vss_shell.errors import ShellError
 from vss_shell.ui import UI
 
 OTP_COMMAND_TIMEOUT = 30.0
+#: How long to wait for an --otp-command to give a code other than the one used.
+OTP_NEXT_CODE_WAIT = 35.0
 
 
 @dataclass
@@ -27,6 +30,8 @@ class CredentialSources:
     env: Mapping[str, str]
     password_file: str | None = None
     otp_command: str | None = None
+    #: The last code a non-interactive source gave: the server takes each code once.
+    _used: str | None = field(default=None, repr=False)
 
     def password(self, ui: UI, user: str) -> str:
         """The password: ``--password-file``, ``VSS_USER_PASS``, or asked (option first)."""
@@ -56,13 +61,37 @@ class CredentialSources:
         """Whether a code can be had without asking."""
         return bool(self.otp_command or self.env.get("VSS_USER_OTP"))
 
+    @property
+    def fixed_otp(self) -> bool:
+        """Whether the code is given already (``VSS_USER_OTP``): none need be sent."""
+        return not self.otp_command and bool(self.env.get("VSS_USER_OTP"))
+
     def otp(self, ui: UI, question: str) -> str:
-        """A one-time code: ``--otp-command``, ``VSS_USER_OTP``, or asked."""
+        """A one-time code: ``--otp-command``, ``VSS_USER_OTP``, or asked.
+
+        A code is accepted once: when the command gives the code it gave last,
+        it is run again each second until the next code comes (an authenticator
+        shows a new one every 30 s); ``VSS_USER_OTP`` serves one use.
+        """
         if self.otp_command:
-            return run_otp_command(self.otp_command)
-        if self.env.get("VSS_USER_OTP"):
-            return self.env["VSS_USER_OTP"].strip()
-        return ui.ask_secret(question, flag="VSS_USER_OTP or --otp-command CMD")
+            code = run_otp_command(self.otp_command)
+            if code == self._used:
+                ui.info("Waiting for the next code (each code is accepted once)...")
+                deadline = time.monotonic() + OTP_NEXT_CODE_WAIT
+                while code == self._used:
+                    if time.monotonic() > deadline:
+                        raise ShellError("--otp-command keeps giving the code already used")
+                    time.sleep(1)
+                    code = run_otp_command(self.otp_command)
+        elif self.env.get("VSS_USER_OTP"):
+            code = self.env["VSS_USER_OTP"].strip()
+            if code == self._used:
+                raise ShellError("the code of VSS_USER_OTP was used already in this run (each "
+                                 "code is accepted once): use --otp-command for more logins")
+        else:
+            return ui.ask_secret(question, flag="VSS_USER_OTP or --otp-command CMD")
+        self._used = code
+        return code
 
 
 def run_otp_command(command: str, timeout: float = OTP_COMMAND_TIMEOUT) -> str:

@@ -124,7 +124,6 @@ def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int
         color_depth=None if ctx.ui.color else ColorDepth.DEPTH_1_BIT,
         refresh_interval=30,
     )
-    ctx.session.restore()
     ctx.ui.out(banner)
     while True:
         try:

@@ -7,6 +7,7 @@ expire, then renewed once, asking for a fresh code when MFA is on.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -31,7 +32,8 @@ class Session:
     """The authenticated state the shell keeps between commands."""
 
     def __init__(self, settings: Settings, sources: CredentialSources, *,
-                 cache: TokenCache | None = None, password: str | None = None) -> None:
+                 cache: TokenCache | None = None, password: str | None = None,
+                 env_token: str | None = None) -> None:
         self.settings = settings
         self.sources = sources
         self.cache = cache if settings.token_cache else None
@@ -43,10 +45,16 @@ class Session:
         #: "on", "off" or "pending" once a command learnt it; else the token's claim.
         self.mfa_state: str | None = None
         self._cache_warned = False
+        #: ``VSS_TOKEN``, for the endpoint it was given with: used, never cached or renewed.
+        self.env_token = env_token
 
     def restore(self) -> None:
-        """Take a still-valid token from the cache, so the toolbar can show it."""
-        if self.cache is not None and self.username and not self.sources.env.get("VSS_TOKEN"):
+        """Take ``VSS_TOKEN`` or a still-valid cached token now, so that the toolbar and
+        ``whoami`` show the state the next command will find."""
+        if self.env_token:
+            with contextlib.suppress(ShellError):  # the first command that needs it says why
+                self._adopt_env_token()
+        elif self.cache is not None and self.username:
             raw = self.cache.get(self.settings.endpoint, self.username)
             if raw:
                 self.token = Token.parse(raw)
@@ -114,7 +122,10 @@ class Session:
 
     def login(self, ui: UI, *, renewing: bool = False) -> Token:
         """Get a token with the password, and a code when the account needs one."""
-        if self.sources.env.get("VSS_TOKEN") and not renewing:
+        if self.env_token:
+            if renewing:
+                raise ShellError("the server refused VSS_TOKEN (HTTP 401): it has expired or "
+                                 "was revoked; set a fresh one or unset it to log in")
             return self._adopt_env_token()
         try:
             token = self.call(ui, lambda c, u, p: c.request_token(u, p, None))
@@ -145,7 +156,7 @@ class Session:
         if not self.sources.has_otp:  # no code can come: fail before one is sent
             ui.require(question, "VSS_USER_OTP or --otp-command CMD")
         method = self.settings.mfa_method
-        if method in (None, "EMAIL", "SMS"):
+        if method in (None, "EMAIL", "SMS") and not self.sources.fixed_otp:
             try:
                 sent = self.call(ui, lambda c, u, p: c.request_code(u, p))
                 message = str(sent.get("message") or "")
@@ -165,12 +176,16 @@ class Session:
         raise AssertionError("unreachable")
 
     def _adopt_env_token(self) -> Token:
+        assert self.env_token is not None
         try:
-            token = Token.parse(self.sources.env["VSS_TOKEN"])
+            token = Token.parse(self.env_token)
         except TokenFormatError as exc:
             raise ShellError(f"VSS_TOKEN: {exc}") from None
         if token.expired():
             raise ShellError("VSS_TOKEN has expired")
+        if self.username and token.username and token.username != self.username:
+            raise ShellError(f"VSS_TOKEN is for user {token.username!r}, not "
+                             f"{self.username!r} (from {self.settings.sources.get('username')})")
         self.token = token
         if not self.username:
             self.username = token.username or None
@@ -181,11 +196,13 @@ class Session:
         if self._usable(self.token):
             assert self.token is not None
             return self.token
+        if self.env_token:  # used to its last second: it cannot be renewed here
+            return self._adopt_env_token()
         renewing = self.token is not None
         expired = self.token is not None and self.token.expired()
         how = "has expired" if expired else "is about to expire"
         self.token = None
-        if self.cache is not None and not renewing and not self.sources.env.get("VSS_TOKEN"):
+        if self.cache is not None and not renewing:
             raw = self.cache.get(self.settings.endpoint, self.user(ui))
             if raw:
                 self.token = Token.parse(raw)
@@ -207,7 +224,7 @@ class Session:
 
     def drop_token(self, ui: UI | None = None) -> None:
         """Forget the token here and in the cache."""
-        if self.cache is not None and self.username and not self.sources.env.get("VSS_TOKEN"):
+        if self.cache is not None and self.username and not self.env_token:
             user = self.username
             self._write_cache(ui, lambda c: c.drop(self.settings.endpoint, user))
         self.token = None

@@ -237,7 +237,7 @@ class MfaEnforced(Forbidden):
     def _compose(self) -> str:
         return (
             f"this account must enable MFA before it can sign in ({self._label()}); "
-            "enrol with `mfa mk`"
+            "enrol with `mfa mk`, or finish a pending enrolment with `mfa verify CODE`"
         )
 
 

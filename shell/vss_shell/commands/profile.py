@@ -48,7 +48,7 @@ def _store_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 def ls(ctx: Context, a: Args) -> list[dict[str, Any]]:
     """Every profile; the active one marked."""
     active, default = ctx.settings.name, ctx.store.default_name
-    return [{"active": "*" if p.name == active else "", "name": p.name, "endpoint": p.endpoint,
+    return [{"active": p.name == active, "name": p.name, "endpoint": p.endpoint,
              "user": p.username, "default": p.name == default}
             for p in ctx.store.profiles()]
 
@@ -123,7 +123,7 @@ def register(table: Table) -> None:
     """Declare the ``profile`` commands."""
     table.group("profile", "connection profiles: list, show, use, add, set, rm, default")
     name = Arg("name", "a profile name", _names)
-    table.add(Command(("profile", "ls"), "list the profiles (* marks the active one)", ls))
+    table.add(Command(("profile", "ls"), "list the profiles, the active and default marked", ls))
     table.add(Command(("profile", "show"), "show a profile's values and where they come from",
                       show, args=(Arg("name", "a profile name", _names, required=False),)))
     table.add(Command(("profile", "use"), "switch to another profile (logs out)", use,
