@@ -325,7 +325,10 @@ def test_interrupt_while_waiting_for_the_otp_command(tmp_path: Path,
         ("mfa mk AUTHENTICATOR", {}, ["--qr", "--no-qr", "--show-key", "--no-verify"],
          "POST /tf/enable", 0),
         ("mfa mk AUTHENTICATOR --no-qr --no-show-key", {},
-         ["--no-verify", "VSS_USER_OTP", "--otp-command"], "POST /tf/enable", 0),
+         ["--no-verify", "--otp-command"], "POST /tf/enable", 0),
+        # A code given before the enrolment began cannot finish it.
+        ("mfa mk AUTHENTICATOR --no-qr --no-show-key", {"VSS_USER_OTP": "123456"},
+         ["--no-verify", "--otp-command"], "POST /tf/enable", 0),
         ("mfa mk EMAIL", {}, ["--no-verify"], "POST /tf/enable", 0),
         ("mfa status", {"password": None}, ["VSS_USER_PASS", "--password-file"], TOKEN_REQ, 0),
         ("mfa status", {"user": None}, ["--user", "VSS_USER"], TOKEN_REQ, 0),
@@ -983,7 +986,8 @@ def test_interrupt_at_the_enrolment_code_ends_the_run(tmp_path: Path,
 
 def test_a_wrong_code_at_enrolment_still_prints_what_finishing_needs(
         vss: Run, emulator: Emulator) -> None:
-    r = vss("-o", "json", "-c", "mfa mk AUTHENTICATOR; whoami", VSS_USER_OTP="000000")
+    wrong = f"{shlex.quote(sys.executable)} -c 'print(\"000000\")'"
+    r = vss("-o", "json", "--otp-command", wrong, "-c", "mfa mk AUTHENTICATOR; whoami")
     assert r.returncode == 1, str(r)
     [doc] = json_lines(r.stdout)
     assert doc["status"] == "pending" and doc["key"] == emulator.secret("demo")

@@ -59,7 +59,7 @@ class Context:
         same = ("name", "endpoint", "username", "timeout", "verify_tls", "ca_bundle",
                 "token_cache")
         if refresh and all(getattr(old, k) == getattr(new.settings, k) for k in same):
-            self.session.settings = new.settings
+            self.session.adopt_settings(new.settings)
             return
         self.session.forget()
         self.session.close()

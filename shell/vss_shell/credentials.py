@@ -40,7 +40,7 @@ class CredentialSources:
         if self.env.get("VSS_USER_PASS"):
             return self.env["VSS_USER_PASS"]
         return ui.ask_secret(f"Password for {user}",
-                             flag="VSS_USER_PASS or --password-file FILE")
+                             flag="VSS_USER_PASS or --password-file FILE", strip=False)
 
     def _read_password_file(self, ui: UI) -> str:
         path = os.path.expanduser(self.password_file or "")
@@ -66,12 +66,13 @@ class CredentialSources:
         """Whether the code is given already (``VSS_USER_OTP``): none need be sent."""
         return not self.otp_command and bool(self.env.get("VSS_USER_OTP"))
 
-    def otp(self, ui: UI, question: str) -> str:
+    def otp(self, ui: UI, question: str, *, given_ok: bool = True) -> str:
         """A one-time code: ``--otp-command``, ``VSS_USER_OTP``, or asked.
 
         A code is accepted once: when the command gives the code it gave last,
         it is run again each second until the next code comes (an authenticator
-        shows a new one every 30 s); ``VSS_USER_OTP`` serves one use.
+        shows a new one every 30 s); ``VSS_USER_OTP`` serves one use, and only
+        where ``given_ok`` (not for finishing an enrolment).
         """
         if self.otp_command:
             code = run_otp_command(self.otp_command)
@@ -83,13 +84,15 @@ class CredentialSources:
                         raise ShellError("--otp-command keeps giving the code already used")
                     time.sleep(1)
                     code = run_otp_command(self.otp_command)
-        elif self.env.get("VSS_USER_OTP"):
+        elif given_ok and self.env.get("VSS_USER_OTP"):
             code = self.env["VSS_USER_OTP"].strip()
             if code == self._used:
                 raise ShellError("the code of VSS_USER_OTP was used already in this run (each "
                                  "code is accepted once): use --otp-command for more logins")
         else:
-            return ui.ask_secret(question, flag="VSS_USER_OTP or --otp-command CMD")
+            flag = ("VSS_USER_OTP or --otp-command CMD" if given_ok
+                    else "--otp-command CMD, or --no-verify and then 'mfa verify CODE'")
+            return ui.ask_secret(question, flag=flag)
         self._used = code
         return code
 

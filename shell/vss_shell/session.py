@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from vss_shell.api.errors import ApiError, BadCredentials, HttpError, OtpRequired
 from vss_shell.api.token import Token, TokenFormatError
 from vss_shell.credentials import CredentialSources
-from vss_shell.errors import ShellError
+from vss_shell.errors import MissingAnswer, ShellError
 from vss_shell.ui import UI
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class Session:
         self._cache_warned = False
         #: ``VSS_TOKEN``, for the endpoint it was given with: used, never cached or renewed.
         self.env_token = env_token
+        self._user_override: str | None = None  # ``login USER`` over the profile's user
 
     def restore(self) -> None:
         """Take ``VSS_TOKEN`` or a still-valid cached token now, so that the toolbar and
@@ -160,19 +161,30 @@ class Session:
             try:
                 sent = self.call(ui, lambda c, u, p: c.request_code(u, p))
                 message = str(sent.get("message") or "")
-                if message and method != "AUTHENTICATOR":
+                if message:
                     ui.info(message)
             except ApiError as exc:
                 ui.warn(f"could not have a code sent: {exc}")
-        interactive = not self.sources.has_otp
-        for attempt in range(OTP_TRIES if interactive else 1):
-            code = self.sources.otp(ui, question)
+        return self.with_code(ui, question, lambda code: self.call(
+            ui, lambda c, u, p: c.request_token(u, p, code)))
+
+    def with_code(self, ui: UI, question: str, attempt: Callable[[str], T], *,
+                  given_ok: bool = True) -> T:
+        """``attempt(code)`` with a one-time code; a person asked gets OTP_TRIES tries.
+
+        ``given_ok=False`` (finishing an enrolment) never takes ``VSS_USER_OTP``:
+        no code given before the enrolment began can finish it.
+        """
+        automatic = bool(self.sources.otp_command) or (given_ok and self.sources.fixed_otp)
+        tries = 1 if automatic else OTP_TRIES
+        for number in range(1, tries + 1):
+            code = self.sources.otp(ui, question, given_ok=given_ok)
             try:
-                return self.call(ui, lambda c, u, p, code=code: c.request_token(u, p, code))
-            except OtpRequired as exc:
-                if attempt == OTP_TRIES - 1 or not interactive:
+                return attempt(code)
+            except (OtpRequired, ShellError) as exc:
+                if isinstance(exc, MissingAnswer) or number == tries:
                     raise
-                ui.error(f"error: {exc}")
+                ui.error(f"error: {exc} ({tries - number} left)")
         raise AssertionError("unreachable")
 
     def _adopt_env_token(self) -> Token:
@@ -230,9 +242,31 @@ class Session:
         self.token = None
 
     def logout(self, ui: UI | None = None) -> None:
-        """Forget token and password, here and in the token cache."""
+        """Forget token and password, here and in the token cache (and VSS_TOKEN)."""
         self.drop_token(ui)
+        self.env_token = None
         self._password = None
+
+    def switch_user(self, user: str) -> None:
+        """Another account on the same endpoint: nothing of the old one applies
+        (its cached token stays in the cache)."""
+        self.forget()
+        self.env_token = None
+        self.username = user
+        self.mfa_state = None
+        self._user_override = user
+        self._apply_override()
+
+    def adopt_settings(self, settings: Settings) -> None:
+        """The active profile was edited, its connection unchanged: keep the session."""
+        self.settings = settings
+        self._apply_override()
+
+    def _apply_override(self) -> None:
+        if self._user_override:  # the profile's user and method belong to another account
+            self.settings.mfa_method = None
+            self.settings.sources["username"] = "login"
+            self.settings.sources["mfa_method"] = "default"
 
     def forget(self) -> None:
         """Forget token and password here; the cache keeps the token."""

@@ -60,7 +60,7 @@ class UI:
         """Whether a question can reach a person."""
         return True
 
-    def read_line(self, prompt: str, *, secret: bool = False, default: str = "") -> str:
+    def read_line(self, prompt: str, *, secret: bool = False) -> str:
         """Read one answer; the subclasses say from where."""
         raise NotImplementedError
 
@@ -81,19 +81,19 @@ class UI:
         shown = f"{question} [{default}]: " if default else f"{question}: "
         while True:
             answer = self._read(shown).strip()
-            if answer or default is None:
-                if answer:
-                    return answer
-                continue
-            return default
-
-    def ask_secret(self, question: str, *, flag: str) -> str:
-        """A secret answer; it is not echoed and not remembered."""
-        self.require(question, flag)
-        while True:
-            answer = self._read(f"{question}: ", secret=True).strip()
             if answer:
                 return answer
+            if default is not None:
+                return default
+
+    def ask_secret(self, question: str, *, flag: str, strip: bool = True) -> str:
+        """A secret answer; it is not echoed and not remembered. A password keeps
+        its spaces (``strip=False``), as from ``VSS_USER_PASS``."""
+        self.require(question, flag)
+        while True:
+            answer = self._read(f"{question}: ", secret=True)
+            if answer.strip():
+                return answer.strip() if strip else answer
 
     def confirm(self, question: str, *, flag: str, default: bool = False) -> bool:
         """Yes or no; ``--yes`` answers yes to every confirmation."""
@@ -120,14 +120,14 @@ class UI:
 class TerminalUI(UI):
     """The interactive shell: questions through prompt_toolkit, no history."""
 
-    def read_line(self, prompt: str, *, secret: bool = False, default: str = "") -> str:
+    def read_line(self, prompt: str, *, secret: bool = False) -> str:
         from prompt_toolkit import PromptSession
 
         # A fresh session per question: answers never enter any history. A secret
         # shows nothing as it is typed, not even its length (as sudo and ssh).
         processors = [_hidden()] if secret else None
         try:
-            return PromptSession(input_processors=processors).prompt(prompt, default=default)
+            return PromptSession(input_processors=processors).prompt(prompt)
         except EOFError:
             raise KeyboardInterrupt from None
 
@@ -163,7 +163,7 @@ class BatchUI(UI):
         os.close(fd)
         return True
 
-    def read_line(self, prompt: str, *, secret: bool = False, default: str = "") -> str:
+    def read_line(self, prompt: str, *, secret: bool = False) -> str:
         if secret:
             import getpass
 
@@ -177,4 +177,4 @@ class BatchUI(UI):
             line = tty.readline().decode("utf-8", "replace")
         if not line:
             raise KeyboardInterrupt
-        return line.rstrip("\r\n") or default
+        return line.rstrip("\r\n")

@@ -13,12 +13,7 @@ def login(ctx: Context, a: Args) -> dict[str, Any] | None:
     """Log in now (commands that need a token also log in on demand)."""
     session = ctx.session
     if a.user and a.user != session.username:
-        # Another account: nothing of the old one applies (its cached token stays).
-        session.forget()
-        session.username = a.user
-        session.settings.mfa_method = None
-        session.settings.sources["username"] = "login"
-        session.settings.sources["mfa_method"] = "default"
+        session.switch_user(a.user)
     session.token = None
     token = session.login(ctx.ui)
     if ctx.wants_json(a.output):

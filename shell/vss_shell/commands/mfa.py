@@ -7,15 +7,12 @@ from types import SimpleNamespace as Args
 from typing import Any
 
 from vss_shell import savefile
-from vss_shell.api.errors import OtpRequired
 from vss_shell.commands.table import Arg, Command, Opt, Table
 from vss_shell.constants import MFA_METHODS
 from vss_shell.context import Context
 from vss_shell.errors import MissingAnswer, ShellError, UsageError
 from vss_shell.savefile import save_private
 
-#: Tries a person gets for the code that finishes enrolment.
-VERIFY_TRIES = 3
 _PHONE = re.compile(r"^\+?[\d\s().-]+$")
 _WHERE = {"EMAIL": "your email", "SMS": "the SMS", "AUTHENTICATOR": "your authenticator app"}
 
@@ -86,8 +83,8 @@ def _precheck(ctx: Context, a: Args, as_json: bool) -> None:
             missing.append("--qr or --no-qr")
         if a.show_key is None:
             missing.append("--show-key or --no-show-key")
-    if not a.no_verify and not ctx.session.sources.has_otp:
-        missing.append("--no-verify (then 'mfa verify CODE'), or VSS_USER_OTP or --otp-command")
+    if not a.no_verify and not ctx.session.sources.otp_command:
+        missing.append("--no-verify (then 'mfa verify CODE'), or --otp-command CMD")
     if missing:
         raise MissingAnswer("no terminal to answer the questions of 'mfa mk': use "
                             + "; ".join(missing))
@@ -126,27 +123,20 @@ def _save_codes(ctx: Context, a: Args, user: str, issuer: str, codes: list[str])
 
 
 def _finish_enrolment(ctx: Context, method: str) -> bool:
-    """Ask for codes until one verifies; False when the person gives up."""
+    """Ask for codes until one verifies; False when the person gives up (Ctrl-C at the
+    shell's question); the refusals, once the tries are spent, raise."""
     ui, session = ctx.ui, ctx.session
-    interactive = not session.sources.has_otp
-    for attempt in range(1, (VERIFY_TRIES if interactive else 1) + 1):
-        try:
-            code = session.sources.otp(ui, f"Enter the 6-digit code from {_WHERE[method]}")
-            code = check_code(code)
-            resp = session.call(ui, lambda c, u, p, code=code: c.verify_mfa(u, p, code))
-        except KeyboardInterrupt:
-            if ui.interrupt_ends_run or not interactive:
-                raise
-            return False  # at the shell's question: the person gives up for now
-        except (OtpRequired, ShellError) as exc:
-            if isinstance(exc, MissingAnswer) or not interactive:
-                raise
-            ui.error(f"error: {exc}" + (f" ({VERIFY_TRIES - attempt} left)"
-                                        if attempt < VERIFY_TRIES else ""))
-            continue
-        ui.info(str(resp.get("message") or "MFA enabled."))
-        return True
-    return False
+    try:
+        resp = session.with_code(
+            ui, f"Enter the 6-digit code from {_WHERE[method]}",
+            lambda code: session.call(ui, lambda c, u, p: c.verify_mfa(u, p, check_code(code))),
+            given_ok=False)
+    except KeyboardInterrupt:
+        if ui.interrupt_ends_run or session.sources.otp_command:
+            raise
+        return False
+    ui.info(str(resp.get("message") or "MFA enabled."))
+    return True
 
 
 def mk(ctx: Context, a: Args) -> dict[str, Any]:
