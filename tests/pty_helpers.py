@@ -210,6 +210,7 @@ KEYS = {
     "enter": "\r",
     "up": "\x1b[A",
     "down": "\x1b[B",
+    "left": "\x1b[D",
     "ctrl-c": "\x03",
     "ctrl-d": "\x04",
     "f1": "\x1bOP",

@@ -105,11 +105,15 @@ def test_secret_masked_on_disk_original_in_memory(tmp_path: Path) -> None:
     assert mode(path) == 0o600
 
 
-def test_next_session_loads_the_masked_lines(tmp_path: Path) -> None:
+def test_next_session_does_not_recall_masked_lines(tmp_path: Path) -> None:
+    """`mfa verify ******` would only fail if recalled (Up, grey suggestion)."""
     path = tmp_path / "history"
-    MaskingFileHistory(path, T).append_string('mfa verify "654321"')
+    first = MaskingFileHistory(path, T)
+    first.append_string("mfa status")
+    first.append_string('mfa verify "654321"')
+    assert stored_lines(path) == ["mfa status", f"mfa verify {MASK}"]  # the record
     again = MaskingFileHistory(path, T)
-    assert list(again.load_history_strings()) == [f"mfa verify {MASK}"]
+    assert list(again.load_history_strings()) == ["mfa status"]
 
 
 @pytest.mark.parametrize(

@@ -260,6 +260,9 @@ def test_toolbar(ctx: Context) -> None:
     assert "demo" in text
     assert "logged out" in text
     assert "F1 help" in text
+    # The state before the endpoint: a narrow terminal cuts the endpoint, not the state.
+    assert text.index("logged out") < text.index(ctx.settings.endpoint)
+    assert text.rstrip().endswith(ctx.settings.endpoint)
     styles = {style for style, _ in parts}
     assert styles <= {"", "class:bottom-toolbar.key", "class:bottom-toolbar.state"}
 
@@ -401,6 +404,51 @@ def test_enter_with_the_menu_open_completes_a_partial_word() -> None:
         pipe.send_text("\r")
 
     assert _drive(repl.key_bindings(no_help), script) == "mfa status "
+
+
+def _enter_on_menu(typed: str, expect_text: str) -> str:
+    """Type ``typed``, wait for the menu, Enter: the line must become ``expect_text``
+    and not run; a second Enter then runs it."""
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text(typed)
+        _wait(lambda: _menu(session) is not None and bool(_menu(session).completions))
+        pipe.send_text("\r")
+        _wait(lambda: session.app.current_buffer.text == expect_text)
+        time.sleep(0.05)
+        assert session.app.is_running, "Enter ran the line"
+        assert session.app.current_buffer.text == expect_text
+        pipe.send_text("\r")
+
+    return _drive(repl.key_bindings(no_help), script)
+
+
+def test_enter_completes_a_value_in_the_case_offered() -> None:
+    assert _enter_on_menu("set output JSO", "set output json ") == "set output json "
+
+
+def test_enter_on_an_ambiguous_word_keeps_the_menu_open() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text("profile s")  # show or set
+        _wait(lambda: _menu(session) is not None and len(_menu(session).completions) == 2)
+        pipe.send_text("\r")
+        time.sleep(0.05)
+        assert session.app.is_running and session.app.current_buffer.text == "profile s"
+        assert _menu(session) is not None
+        pipe.send_text("how")
+        _wait(lambda: _menu(session) is not None and bool(_menu(session).completions))
+        pipe.send_text("\r")
+
+    assert _drive(repl.key_bindings(no_help), script) == "profile show"
+
+
+@pytest.mark.parametrize("typed", ['set output "json"', "set output 'json'"])
+def test_enter_on_a_whole_quoted_word_runs_the_line(typed: str) -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text(typed)
+        _wait(lambda: _menu(session) is not None and bool(_menu(session).completions))
+        pipe.send_text("\r")
+
+    assert _drive(repl.key_bindings(no_help), script) == typed
 
 
 def test_enter_with_the_menu_open_on_a_whole_word_runs_the_line() -> None:

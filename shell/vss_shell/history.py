@@ -7,12 +7,12 @@ could be anywhere (``mfa verfy 123456``), so nothing could mask it reliably.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from prompt_toolkit.history import FileHistory
 
-from vss_shell.commands.parser import history_line
+from vss_shell.commands.parser import MASK, history_line
 from vss_shell.commands.table import Table
 from vss_shell.files import ensure_dir
 
@@ -34,6 +34,11 @@ class MaskingFileHistory(FileHistory):
         self.table = table
         self.on_error = on_error
         super().__init__(str(path))
+
+    def load_history_strings(self) -> Iterable[str]:
+        """The file's lines, less those with a masked secret: recalled (Up, grey
+        suggestions) they could only fail. The file keeps them as a record."""
+        return (line for line in super().load_history_strings() if MASK not in line)
 
     def store_string(self, string: str) -> None:
         line = history_line(self.table, string)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,15 +40,16 @@ def prompt_text(ctx: Context) -> str:
 
 
 def toolbar(ctx: Context) -> StyleAndTextTuples:
-    """Profile and endpoint, user, session state, and the keys."""
+    """Profile, user, session state, the keys, then the endpoint (the longest part:
+    on a narrow terminal it is what gets cut)."""
     session, settings = ctx.session, ctx.settings
     return [
         ("class:bottom-toolbar.key", f" {settings.name}"),
-        ("", f" {settings.endpoint} · "),
+        ("", " · "),
         ("class:bottom-toolbar.key", session.username or "no user"),
         ("", " · "),
         ("class:bottom-toolbar.state", session.describe()),
-        ("", " · F1 help · Tab complete · Ctrl-D exit "),
+        ("", f" · F1 help · Tab complete · Ctrl-D exit · {settings.endpoint} "),
     ]
 
 
@@ -65,15 +67,23 @@ def key_bindings(show_help: Callable[[str], None]) -> KeyBindings:
         buffer = event.current_buffer
         state = buffer.complete_state
         assert state is not None
-        first = state.completions[0]
-        typed = buffer.document.text_before_cursor[len(buffer.document.text_before_cursor)
-                                                   + first.start_position:]
-        whole = {c.text.strip().lower() for c in state.completions}
-        if typed and typed.lower() not in whole:
-            buffer.apply_completion(first)  # `mfa st` becomes `mfa status `
-        else:
+        before = buffer.document.text_before_cursor
+        typed = before[len(before) + state.completions[0].start_position:]
+        value = typed.strip("'\"")
+        offered = {c.text.strip().strip("'\"") for c in state.completions}
+        if not value or value in offered:  # a whole word, as offered: run the line
             buffer.complete_state = None
             buffer.validate_and_handle()
+            return
+        fits = [c for c in state.completions
+                if c.text.strip("'\"").lower().startswith(value.lower())]
+        if len(fits) <= 1:  # one way to go on (or a fuzzy match): take it
+            buffer.apply_completion(fits[0] if fits else state.completions[0])
+            return
+        common = os.path.commonprefix([c.text.strip() for c in fits])  # noqa: RUF071 (text)
+        if len(common) > len(typed):  # as far as the candidates agree; the menu stays
+            buffer.delete_before_cursor(len(typed))
+            buffer.insert_text(common)
 
     @kb.add("f1")
     def _help(event: KeyPressEvent) -> None:
