@@ -330,7 +330,12 @@ def test_authenticator_enrolment_end_to_end(start: Start, emulator, tmp_path: Pa
     assert field(result, "status") == "enabled"
     assert field(result, "recovery_codes_file") == DEFAULT_CODES_FILE
 
-    # MFA is on now: the token for 'mfa status' needs a code; a recovery code does.
+    # The token taken before enrolment still serves: no code needed in this session.
+    status = run(term, "mfa status")
+    assert field(status, "enabled") == "yes"
+    assert re.search(r" · demo · token (59|60) min · MFA on · ", term.rows()[-1])
+    # A new login needs a code now; a recovery code does.
+    run(term, "logout")
     term.line("mfa status")
     answer(term, "MFA code (or a recovery code):", codes[0])
     wait_prompt(term)
@@ -363,6 +368,25 @@ def test_qr_code_without_colour_is_drawn_with_blocks(start: Start, emulator) -> 
                            "Cancelled."], term.screen_text()
     assert "Recovery codes (each stands in once for a code; keep them safe):" in rows
     assert "Secret key (add it" not in term.screen_text()
+
+
+def test_a_qr_code_too_wide_for_the_terminal_gives_the_key(tmp_path: Path, emulator) -> None:
+    """Wrapped, a QR code cannot be scanned: say so and show the key instead."""
+    term = Terminal(["--endpoint", emulator.url, "--user", "demo"], cwd=tmp_path,
+                    env=shell_env(tmp_path, VSS_USER_PASS=PASSWORD), columns=36, lines=60)
+    try:
+        term.wait_for(lambda _t: term.cursor_row() == PROMPT.rstrip())
+        term.line("mfa mk AUTHENTICATOR --qr --no-show-key --no-verify --save-codes c.txt")
+        term.wait_for("Secret key:")
+        key = emulator.secret("demo")
+        assert key
+        term.wait_for(key)
+        text = term.screen_text()
+        squeezed = re.sub(r"\s", "", text)  # the warning wraps at 36 columns
+        assert "warning:theterminalis36columnswideandtheQRcodeneeds" in squeezed, text
+        assert not any(set(row.strip()) <= set("▀▄█ ") and row.strip() for row in term.rows())
+    finally:
+        term.close()
 
 
 # --- 4. an existing recovery-codes file ---------------------------------------------
@@ -657,11 +681,15 @@ def test_demo_mode_walkthrough(start: Start) -> None:
     wait_prompt(term, DEMO_PROMPT)
     out = output(term, "mfa mk EMAIL", DEMO_PROMPT)
     assert errors(out) == [] and field(out, "status") == "enabled", out
-    assert " · demo · logged out · MFA on · " in term.rows()[-1]  # known without a token
+    # A token taken while MFA was off serves the rest of the session: one login.
+    assert re.search(r" · demo · token (59|60) min · MFA on · ", term.rows()[-1])
+    assert field(run(term, "mfa status", DEMO_PROMPT), "method") == "EMAIL"
     enrol_code = sent("code")
 
-    # MFA is on: logging in has a code emailed, shown before the question.
+    # A new login has a code emailed, shown before the question.
+    run(term, "logout", DEMO_PROMPT)
     term.line("mfa status")
+    answer(term, "Password for demo:", "demo-password")  # as the banner says
     term.wait_for_cursor_line("MFA code (or a recovery code):")
     login_code = sent("code")
     assert login_code != enrol_code

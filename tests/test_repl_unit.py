@@ -501,3 +501,10 @@ def test_ctrl_c_at_the_first_enrolment_question_still_shows_key_and_codes(
     assert any(line.startswith("Recovery codes (") for line in lines)
     assert "Enrolment is pending: finish it with 'mfa verify CODE'." in lines
     assert "Cancelled." in err(ctx)
+
+
+def test_a_not_enabled_reply_tells_the_toolbar_mfa_is_off(ctx: Context, tmp_path: Path) -> None:
+    assert ctx.session.describe() == "logged out"
+    assert run_keys(ctx, "mfa token\rexit\r", tmp_path / "h") == 0
+    assert "not enabled" in err(ctx)
+    assert ctx.session.describe() == "logged out · MFA off"

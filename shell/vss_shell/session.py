@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from vss_shell.api.errors import ApiError, BadCredentials, HttpError, OtpRequired
+from vss_shell.api.errors import ApiError, BadCredentials, HttpError, MfaEnforced, OtpRequired
 from vss_shell.api.token import Token, TokenFormatError
 from vss_shell.credentials import CredentialSources
 from vss_shell.errors import MissingAnswer, ShellError
@@ -132,6 +132,20 @@ class Session:
             token = self.call(ui, lambda c, u, p: c.request_token(u, p, None))
         except OtpRequired:
             token = self._login_with_code(ui)
+        return self._keep(ui, token)
+
+    def login_before_enrolment(self, ui: UI) -> None:
+        """Take a token now if one comes without a code (MFA still off): it stays
+        valid after enrolment, so this session needs no code until it expires."""
+        if self._usable(self.token) or self.env_token:
+            return
+        try:
+            token = self.call(ui, lambda c, u, p: c.request_token(u, p, None))
+        except (OtpRequired, MfaEnforced):  # MFA on already, or no token before it
+            return
+        self._keep(ui, token)
+
+    def _keep(self, ui: UI, token: Token) -> Token:
         self.token_requests += 1
         self.token = token
         if token.mfa or self.mfa_state != "pending":  # the token cannot tell "pending"

@@ -54,6 +54,14 @@ class UI:
     def _paint(self, text: str, sgr: str) -> str:
         return f"\x1b[{sgr}m{text}\x1b[0m" if self.color else text
 
+    @property
+    def columns(self) -> int | None:
+        """The terminal's width when results go to one, else None (no limit)."""
+        try:
+            return os.get_terminal_size(self.stdout.fileno()).columns
+        except (AttributeError, ValueError, OSError):  # not a terminal: a pipe, a file
+            return None
+
     # --- questions --------------------------------------------------------
     @property
     def can_ask(self) -> bool:

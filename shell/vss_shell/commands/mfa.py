@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from types import SimpleNamespace as Args
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vss_shell import savefile
+from vss_shell.api.errors import Conflict
 from vss_shell.commands.table import Arg, Command, Opt, Table
 from vss_shell.constants import MFA_METHODS
 from vss_shell.context import Context
 from vss_shell.errors import MissingAnswer, ShellError, UsageError
 from vss_shell.savefile import save_private
+
+if TYPE_CHECKING:
+    from vss_shell.session import Session
 
 _PHONE = re.compile(r"^\+?[\d\s().-]+$")
 _WHERE = {"EMAIL": "your email", "SMS": "the SMS", "AUTHENTICATOR": "your authenticator app"}
@@ -36,6 +42,16 @@ def check_code(text: str) -> str:
     if not re.fullmatch(r"\d{6}", code):
         raise ShellError("a code is 6 digits (spaces are ignored)")
     return code
+
+
+@contextlib.contextmanager
+def _conflict_means(session: Session, state: str) -> Iterator[None]:
+    """A 409 tells the account's MFA state (the contract's only use of it)."""
+    try:
+        yield
+    except Conflict:
+        session.mfa_state = state
+        raise
 
 
 def _remember_method(ctx: Context, method: str | None) -> None:
@@ -98,8 +114,14 @@ def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any], shown: set[
         "Show a QR code to scan with your authenticator app?", flag="--qr or --no-qr",
         default=True)
     if show_qr:
-        ui.out(qr.terminal(uri, invert=bool(a.invert), color=ui.color))
-        shown.add("key")  # the QR code carries it
+        needed, columns = len(qr.matrix(uri)[0]), ui.columns
+        if columns is not None and needed > columns:  # wrapped, it would not scan
+            ui.warn(f"the terminal is {columns} columns wide and the QR code needs {needed}: "
+                    "widen it, or save the code with --qr-file PATH; here is the key")
+            a.show_key = True
+        else:
+            ui.out(qr.terminal(uri, invert=bool(a.invert), color=ui.color))
+            shown.add("key")  # the QR code carries it
     show_key = a.show_key if a.show_key is not None else ui.confirm(
         "Display the secret key (to type into the app instead)?",
         flag="--show-key or --no-show-key", default=not show_qr)
@@ -153,7 +175,9 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
         raise UsageError(f"--qr-file {a.qr_file}: name it .svg or .png")
     _precheck(ctx, a, as_json)
     ui, session = ctx.ui, ctx.session
-    resp = session.call(ui, lambda c, u, p: c.enable_mfa(u, p, method, phone))
+    session.login_before_enrolment(ui)  # one login for the whole session
+    with _conflict_means(session, "on"):  # 409: enabled already
+        resp = session.call(ui, lambda c, u, p: c.enable_mfa(u, p, method, phone))
     session.mfa_state = "pending"
     ui.info(str(resp.get("message") or "MFA enrolment started."))
     result: dict[str, Any] = {"method": method, "status": "pending",
@@ -240,7 +264,8 @@ def verify(ctx: Context, a: Args) -> dict[str, Any] | None:
     ui, session = ctx.ui, ctx.session
     raw = a.code if a.code else session.sources.otp(ui, "Enter the 6-digit code")
     code = check_code(raw)
-    resp = session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
+    with _conflict_means(session, "off"):  # 409: MFA is off
+        resp = session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
     message = str(resp.get("message") or "Code verified.")
     session.mfa_state = "on"  # a code verifies only with MFA on (or now turned on)
     if ctx.wants_json(a.output):
@@ -251,7 +276,8 @@ def verify(ctx: Context, a: Args) -> dict[str, Any] | None:
 
 def token(ctx: Context, a: Args) -> dict[str, Any] | None:
     """Have a code sent by email or SMS."""
-    resp = ctx.session.call(ctx.ui, lambda c, u, p: c.request_code(u, p))
+    with _conflict_means(ctx.session, "off"):
+        resp = ctx.session.call(ctx.ui, lambda c, u, p: c.request_code(u, p))
     message = str(resp.get("message") or "A code was sent.")
     if ctx.wants_json(a.output):
         return {"message": message}
@@ -268,7 +294,8 @@ def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
         user = session.user(ui)
         if not a.yes:
             ui.confirm_or_cancel(f"Disable MFA for {user}?", flag="--yes")
-        resp = session.call(ui, lambda c, u, p: c.disable_mfa(u, p))
+        with _conflict_means(session, "off"):
+            resp = session.call(ui, lambda c, u, p: c.disable_mfa(u, p))
         ui.info(str(resp.get("message") or "Confirmation email sent."))
         if not ui.can_ask:
             ui.info("Finish with: mfa rm --token TOKEN (the token from the email)")
@@ -278,7 +305,8 @@ def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
     confirmation = confirmation.strip()
     if not confirmation:
         raise ShellError("the confirmation token is empty")
-    resp = session.call(ui, lambda c, u, p: c.confirm_disable_mfa(u, p, confirmation))
+    with _conflict_means(session, "off"):
+        resp = session.call(ui, lambda c, u, p: c.confirm_disable_mfa(u, p, confirmation))
     message = str(resp.get("message") or "MFA disabled.")
     session.mfa_state = "off"
     _remember_method(ctx, None)
