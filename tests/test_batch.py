@@ -505,13 +505,8 @@ def test_enrol_sms_by_script(vss: Run, emulator: Emulator, phone: str, tmp_path:
             "-c", f"mfa verify {sms['code']}; mfa status")
     assert r.returncode == 0, str(r)
     assert json_lines(r.stdout)[-1]["method"] == "SMS"
-    # No login code: the first run cached a token taken before MFA was on.
-    assert [m["kind"] for m in emulator.outbox("demo")] == ["sms"]
-    r = vss("-o", "json", "--no-token-cache",
-            "--otp-command", mailbox_otp_command(tmp_path, emulator, "demo"),
-            "-c", "mfa status")
-    assert r.returncode == 0, str(r)
-    assert [m["kind"] for m in emulator.outbox("demo")] == ["sms", "sms"]  # a login code
+    # A new run logs in with a code (the first run's pre-MFA token was not cached).
+    assert [m["kind"] for m in emulator.outbox("demo")] == ["sms", "sms"]
 
 
 @pytest.mark.parametrize("phone", ["416", "416-555-012", "call-me", "416-555-0123 ext 4",
@@ -1254,3 +1249,37 @@ def test_profile_use_demo_outside_demo_mode_says_how(vss: Run) -> None:
     assert r.returncode == 1, str(r)
     assert r.stderr.strip() == ("-c:1: the demo profile is the embedded emulator: start it "
                                 "with 'vss --demo'")
+
+
+def test_logout_with_vss_token_leaves_nothing_to_authenticate_with(
+        vss: Run, emulator: Emulator, tmp_path: Path) -> None:
+    assert vss("-c", "login").returncode == 0  # a cached token for demo
+    token = requests.post(emulator.url + "/auth/request-token", auth=("demo", "demo-pass"),
+                          json={"otp": None}, timeout=5).json()["token"]
+    r = vss("-c", "logout; mfa status", VSS_TOKEN=token, password=None)
+    assert r.returncode == 1, str(r)
+    assert "no terminal to ask 'Password for demo'" in r.stderr, str(r)
+    assert "demo" not in tokens_file(tmp_path).read_text().split("]", 1)[-1]
+
+
+def test_no_cached_token_outlives_a_change_of_mfa(vss: Run, emulator: Emulator,
+                                                  tmp_path: Path) -> None:
+    """A token's claim says whether MFA was used: one cached across enrolment or
+    disabling would make the next run show the wrong state."""
+    r = vss("-o", "json", "-c", "mfa mk AUTHENTICATOR --no-verify; mfa status")
+    assert r.returncode == 0, str(r)
+    assert json_lines(r.stdout)[-1]["method"] == "AUTHENTICATOR"  # the session's token
+    assert not tokens_file(tmp_path).exists() or "demo" not in tokens_file(tmp_path).read_text()
+
+
+def test_profile_show_after_login_user_names_that_user(vss: Run, emulator: Emulator,
+                                                       tmp_path: Path) -> None:
+    r = vss("--otp-command", mailbox_otp_command(tmp_path, emulator, "mail"), "-o", "json",
+            "-c", "login mail; profile set cloud-api output json; profile show; whoami",
+            password=ACCOUNTS["mail"]["password"])
+    assert r.returncode == 0, str(r)
+    docs = json_lines(r.stdout)
+    rows = {row["key"]: row for row in docs[-2]}
+    assert (rows["username"]["value"], rows["username"]["source"]) == ("mail", "login")
+    assert rows["output"]["value"] == "json"
+    assert docs[-1]["user"] == "mail" and docs[-1]["state"].startswith("token ")

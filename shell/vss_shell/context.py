@@ -58,6 +58,8 @@ class Context:
         old = self.session.settings
         same = ("name", "endpoint", "username", "timeout", "verify_tls", "ca_bundle",
                 "token_cache")
+        if self.session.has_user_override:  # `login USER` stands over the profile's user
+            same = tuple(k for k in same if k != "username")
         if refresh and all(getattr(old, k) == getattr(new.settings, k) for k in same):
             self.session.adopt_settings(new.settings)
             return

@@ -143,14 +143,15 @@ class Session:
             token = self.call(ui, lambda c, u, p: c.request_token(u, p, None))
         except (OtpRequired, MfaEnforced):  # MFA on already, or no token before it
             return
-        self._keep(ui, token)
+        # Not cached: its claim (no MFA) would mislead the next run once MFA is on.
+        self._keep(ui, token, cache=False)
 
-    def _keep(self, ui: UI, token: Token) -> Token:
+    def _keep(self, ui: UI, token: Token, *, cache: bool = True) -> Token:
         self.token_requests += 1
         self.token = token
         if token.mfa or self.mfa_state != "pending":  # the token cannot tell "pending"
             self.mfa_state = None
-        if self.cache is not None:
+        if self.cache is not None and cache:
             self._write_cache(ui, lambda c: c.put(self.settings.endpoint, self.user(ui),
                                                   token.raw))
         return token
@@ -250,15 +251,19 @@ class Session:
 
     def drop_token(self, ui: UI | None = None) -> None:
         """Forget the token here and in the cache."""
+        self.uncache(ui)
+        self.token = None
+
+    def uncache(self, ui: UI | None = None) -> None:
+        """Drop the cached token (MFA changed: its claim would mislead the next run)."""
         if self.cache is not None and self.username and not self.env_token:
             user = self.username
             self._write_cache(ui, lambda c: c.drop(self.settings.endpoint, user))
-        self.token = None
 
     def logout(self, ui: UI | None = None) -> None:
         """Forget token and password, here and in the token cache (and VSS_TOKEN)."""
-        self.drop_token(ui)
         self.env_token = None
+        self.drop_token(ui)
         self._password = None
 
     def switch_user(self, user: str) -> None:
@@ -276,8 +281,14 @@ class Session:
         self.settings = settings
         self._apply_override()
 
+    @property
+    def has_user_override(self) -> bool:
+        """Whether ``login USER`` put another account over the profile's."""
+        return self._user_override is not None
+
     def _apply_override(self) -> None:
         if self._user_override:  # the profile's user and method belong to another account
+            self.settings.username = self._user_override
             self.settings.mfa_method = None
             self.settings.sources["username"] = "login"
             self.settings.sources["mfa_method"] = "default"

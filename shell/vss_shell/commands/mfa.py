@@ -110,18 +110,19 @@ def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any], shown: set[
     from vss_shell import qr
 
     ui, uri, key = ctx.ui, str(resp.get("uri", "")), str(resp.get("key", ""))
-    show_qr = a.qr if a.qr is not None else ui.confirm(
-        "Show a QR code to scan with your authenticator app?", flag="--qr or --no-qr",
-        default=True)
+    needed = len(qr.matrix(uri)[0]) if a.qr is not False else 0
+    columns = ui.columns
+    if columns is not None and needed > columns:  # wrapped, a QR code would not scan
+        ui.warn(f"the terminal is {columns} columns wide and the QR code needs {needed}, "
+                "so it is not drawn: type the key into your app instead")
+        show_qr, a.show_key = False, True
+    else:
+        show_qr = a.qr if a.qr is not None else ui.confirm(
+            "Show a QR code to scan with your authenticator app?", flag="--qr or --no-qr",
+            default=True)
     if show_qr:
-        needed, columns = len(qr.matrix(uri)[0]), ui.columns
-        if columns is not None and needed > columns:  # wrapped, it would not scan
-            ui.warn(f"the terminal is {columns} columns wide and the QR code needs {needed}: "
-                    "widen it, or save the code with --qr-file PATH; here is the key")
-            a.show_key = True
-        else:
-            ui.out(qr.terminal(uri, invert=bool(a.invert), color=ui.color))
-            shown.add("key")  # the QR code carries it
+        ui.out(qr.terminal(uri, invert=bool(a.invert), color=ui.color))
+        shown.add("key")  # the QR code carries it
     show_key = a.show_key if a.show_key is not None else ui.confirm(
         "Display the secret key (to type into the app instead)?",
         flag="--show-key or --no-show-key", default=not show_qr)
@@ -309,6 +310,7 @@ def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
         resp = session.call(ui, lambda c, u, p: c.confirm_disable_mfa(u, p, confirmation))
     message = str(resp.get("message") or "MFA disabled.")
     session.mfa_state = "off"
+    session.uncache(ui)
     _remember_method(ctx, None)
     if as_json:
         return {"status": "disabled", "message": message}
