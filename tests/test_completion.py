@@ -311,3 +311,30 @@ def test_completions_replace_only_what_was_typed(text: str) -> None:
         typed = text[len(text) + completion.start_position:]
         assert completion.text.lower().startswith(typed.lower())
         assert split(applied(text, completion))  # the line still parses
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("profile set output ", ["table", "json"]),  # KEY VALUE on the active profile
+    ("profile set work output ", ["table", "json"]),  # NAME KEY VALUE
+    ("profile set work verify_tls ", ["true", "false"]),
+    ("profile set work mfa_method ", ["EMAIL", "AUTHENTICATOR", "SMS"]),
+    ("profile set work timeout ", []),  # any number: nothing to offer
+])
+def test_profile_set_values_complete_after_their_key(typed: str, expected: list[str]) -> None:
+    assert [t.strip() for t in texts(typed)] == expected
+
+
+def test_profile_set_keys_complete_with_their_help() -> None:
+    found = {c.text.strip(): c.display_meta_text for c in complete("profile set work ")}
+    assert "timeout" in found and "output" in found
+    assert found["timeout"] != found["output"]  # each its own help, not one for all
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("mfa status --output=js", ["--output=json"]),
+    ("mfa status --output=", ["--output=table", "--output=json"]),
+    ("mfa mk --phone=4", []),  # a value with no choices
+    ("mfa status --bogus=x", []),
+])
+def test_option_values_after_equals_complete(typed: str, expected: list[str]) -> None:
+    assert [t.strip() for t in texts(typed)] == expected

@@ -46,7 +46,13 @@ class ShellCompleter(Completer):
             return list(choice_help(opt.choices, ctx, default=opt.help).items())
         options = _options(command, [w.value for w in found])
         if current.startswith("-"):
-            return options
+            name, eq, _ = current.partition("=")
+            matched = command.find_opt(name) if eq else None
+            if matched is None:  # an option's name (or an unknown one with a value)
+                return [] if eq else options
+            opt = matched[0]  # `--output=js`: the values, spelled with the name
+            return [(f"{name}={value}", meta) for value, meta
+                    in choice_help(opt.choices, ctx, default=opt.help).items()]
         arg = command.arg_at(walk.positional)
         if arg is not None:
             choices = choice_help(arg.choices, ctx, tuple(walk.args), default=arg.help)

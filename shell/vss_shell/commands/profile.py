@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace as Args
 from typing import Any
 
-from vss_shell.commands.table import Arg, Command, Opt, Table
+from vss_shell.commands.table import After, Arg, Command, Opt, Table
 from vss_shell.context import Context
 from vss_shell.errors import ShellError, UsageError
 from vss_shell.profiles import PROFILE_KEYS, ProfileError
@@ -19,8 +19,26 @@ def _names_and_keys(ctx: Context | None) -> list[str]:
     return _names(ctx) + list(PROFILE_KEYS)
 
 
-def _keys(ctx: Context | None) -> list[str]:
-    return list(PROFILE_KEYS)
+def _keys(ctx: Context | None) -> dict[str, str]:
+    return {key: spec.help for key, spec in PROFILE_KEYS.items()}
+
+
+def _values(key: str) -> tuple[str, ...] | None:
+    """The values a key takes, where they are few."""
+    spec = PROFILE_KEYS.get(key)
+    if spec is None:
+        return None
+    return spec.choices or (("true", "false") if spec.kind == "bool" else None)
+
+
+def _second(ctx: Context | None, previous: tuple[str, ...]) -> Any:
+    """`profile set KEY <VALUE>` or `profile set NAME <KEY>`."""
+    return _values(previous[0]) if previous and previous[0] in PROFILE_KEYS else _keys(ctx)
+
+
+def _third(ctx: Context | None, previous: tuple[str, ...]) -> Any:
+    """`profile set NAME KEY <VALUE>`."""
+    return _values(previous[1]) if len(previous) > 1 else None
 
 
 def _flag(key: str) -> str:
@@ -133,8 +151,10 @@ def register(table: Table) -> None:
                       output=False))
     table.add(Command(("profile", "set"), "change a key: profile set [NAME] KEY VALUE", set_key,
                       args=(Arg("first", "a profile name, or the key", _names_and_keys),
-                            Arg("second", "the key, or its value", _keys),
-                            Arg("value", "the value ('' unsets the key)", required=False)),
+                            Arg("second", "the key, or its value",
+                                After(_second, checked=False)),
+                            Arg("value", "the value ('' unsets the key)",
+                                After(_third, checked=False), required=False)),
                       output=False,
                       long_help="Keys: " + ", ".join(f"{k} ({s.help})"
                                                      for k, s in PROFILE_KEYS.items())))

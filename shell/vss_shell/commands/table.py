@@ -28,6 +28,8 @@ class After:
     """
 
     fn: Callable[[Context | None, tuple[str, ...]], ChoiceValues | None]
+    #: False: offered by completion only, the handler judges the value.
+    checked: bool = True
 
 
 #: Values a completer offers: fixed (checked by the parser), computed from the
@@ -221,6 +223,6 @@ def checked_choices(choices: Choices, ctx: Context | None,
     Fixed and :class:`After` choices are checked; those of the running shell
     (profile names) only offered.
     """
-    if callable(choices):
+    if callable(choices) or (isinstance(choices, After) and not choices.checked):
         return []
     return resolve_choices(choices, ctx, previous)
