@@ -1283,3 +1283,30 @@ def test_profile_show_after_login_user_names_that_user(vss: Run, emulator: Emula
     assert (rows["username"]["value"], rows["username"]["source"]) == ("mail", "login")
     assert rows["output"]["value"] == "json"
     assert docs[-1]["user"] == "mail" and docs[-1]["state"].startswith("token ")
+
+
+def test_a_url_with_credentials_is_never_repeated(vss: Run, emulator: Emulator,
+                                                  tmp_path: Path) -> None:
+    secret = "Pw-Secret-9871"
+    for args, changes in (([], {"VSS_ENDPOINT": f"http://demo:{secret}@127.0.0.1:9"}),
+                          (["--endpoint", f"https://127.0.0.1:9/?token={secret}"], {})):
+        r = vss(*args, "-c", "whoami", **changes)
+        assert r.returncode == 2, str(r)
+        assert secret not in r.output and "***" in r.stderr, str(r)
+    r = vss("-c", f"profile add x --endpoint https://u:{secret}@vss.example.org")
+    assert r.returncode == 1, str(r)
+    assert secret not in r.output
+
+
+def test_the_otp_command_does_not_see_the_password(vss: Run, emulator: Emulator,
+                                                   tmp_path: Path) -> None:
+    script = tmp_path / "spy.py"
+    seen = tmp_path / "seen"
+    script.write_text("import os, pathlib\n"
+                      f"pathlib.Path({str(seen)!r}).write_text(repr(sorted(os.environ)))\n"
+                      "print('123456')\n")
+    vss("--otp-command", f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}",
+        "-c", "mfa status", user="app", password=ACCOUNTS["app"]["password"])
+    names = seen.read_text()
+    assert "VSS_USER" in names  # the environment is passed on...
+    assert "VSS_USER_PASS" not in names and "VSS_TOKEN" not in names  # ...less the secrets

@@ -799,3 +799,13 @@ def test_words_agree_with_split(line: str) -> None:
 def test_classify_one_role_per_word(line: str) -> None:
     values = [w.value for w in words(line)]
     assert len(classify(T, values).roles) == len(values)
+
+
+@pytest.mark.parametrize("line", [
+    "profile add x --endpoint https://u:Pw-123@vss.example.org",
+    "profile set x endpoint 'https://vss.example.org/?token=abc'",
+    "profile add x --endpoint=https://vss.example.org/#frag",
+])
+def test_history_line_drops_urls_that_may_hold_secrets(line: str) -> None:
+    assert history_line(T, line) is None
+    assert history_line(T, "profile add x --endpoint https://vss.example.org") is not None

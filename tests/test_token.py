@@ -64,6 +64,7 @@ def test_repr_and_str_hide_the_raw_value() -> None:
         jwt({"sub": "jm"}),
         jwt({"sub": "jm", "exp": "soon"}),
         jwt({"sub": "jm", "exp": None}),
+        jwt({"sub": "jm", "exp": float("inf")}),  # JSON 1e999: int() overflows
     ],
 )
 def test_malformed_tokens_raise_token_format_error(raw: str) -> None:

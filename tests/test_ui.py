@@ -14,7 +14,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from vss_shell.errors import Cancelled, MissingAnswer, ShellError
-from vss_shell.savefile import save_private
+from vss_shell.savefile import problem, save_private
 from vss_shell.ui import UI, BatchUI, TerminalUI
 
 
@@ -415,3 +415,22 @@ def test_save_under_a_regular_file_does_not_claim_the_file_exists(tmp_path: Path
     ui = ScriptedUI(["", ""])
     assert save_private(ui, str(target), lambda: b"x", what="codes") is None
     assert all("exists. Overwrite" not in prompt for prompt, _ in ui.prompts)
+
+
+def test_save_never_writes_through_a_symlink(tmp_path: Path) -> None:
+    """A link's target could be any file of the person's (or a trap set in /tmp)."""
+    precious = tmp_path / "precious.conf"
+    precious.write_text("keep me\n")
+    link = tmp_path / "codes.txt"
+    link.symlink_to(precious)
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(tmp_path / "newdir" / "sub" / "codes.txt")
+    for target in (link, dangling):
+        ui = ScriptedUI([""])
+        ui.assume_yes = True
+        assert save_private(ui, str(target), lambda: b"codes", what="codes") is None
+        assert "is a symbolic link; name a regular file" in ui.err_text
+    assert precious.read_text() == "keep me\n"
+    assert not (tmp_path / "newdir").exists()
+    assert problem(str(link), may_overwrite=True) == (
+        f"{link} is a symbolic link; name a regular file")

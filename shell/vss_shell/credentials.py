@@ -97,6 +97,14 @@ class CredentialSources:
         return code
 
 
+#: Variables the --otp-command does not need and must not see.
+SECRET_VARIABLES = ("VSS_USER_PASS", "VSS_USER_OTP", "VSS_TOKEN")
+
+
+def _child_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+
+
 def run_otp_command(command: str, timeout: float = OTP_COMMAND_TIMEOUT) -> str:
     """Run ``command`` (no shell) and return the code it prints."""
     try:
@@ -107,7 +115,7 @@ def run_otp_command(command: str, timeout: float = OTP_COMMAND_TIMEOUT) -> str:
         raise ShellError("--otp-command is empty")
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, check=False)
+                              stdin=subprocess.DEVNULL, check=False, env=_child_env())
     except FileNotFoundError:
         raise ShellError(f"--otp-command: {argv[0]}: command not found") from None
     except subprocess.TimeoutExpired:

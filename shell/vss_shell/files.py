@@ -57,6 +57,7 @@ def atomic_write(
     *,
     mode: int = 0o600,
     overwrite: bool = True,
+    follow_symlink: bool = True,
 ) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never a part.
 
@@ -64,10 +65,12 @@ def atomic_write(
     flushed and fsynced, gets ``mode``, then replaces ``path``. With
     ``overwrite=False`` an existing ``path`` is never touched: FileExistsError.
     A missing directory is created 0700 (parents too). A symlink at ``path`` is
-    followed, so the file it points to is replaced, not the link. Text is UTF-8.
+    followed (the file it points to is replaced: the shell's own files may be
+    links into a dotfiles repository); with ``follow_symlink=False`` the link
+    itself is replaced, never its target (files a person names). Text is UTF-8.
     """
     target = Path(path)
-    if target.is_symlink():
+    if follow_symlink and target.is_symlink():
         target = Path(os.path.realpath(target))
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     directory = ensure_dir(target.parent)

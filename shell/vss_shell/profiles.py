@@ -77,6 +77,13 @@ def _is_loopback(host: str) -> bool:
 # --- checks (typed values, as read from TOML) and parsers (strings, as typed) ---
 
 
+def _shown(url: str) -> str:
+    """``url`` fit for a message: a user name, password, query or fragment in it
+    could be a secret, so they are replaced by ``***``."""
+    url = re.sub(r"//[^/@]*@", "//***@", url, count=1)
+    return re.sub(r"[?#].*", "?***", url, flags=re.DOTALL)
+
+
 def _check_endpoint(value: Any) -> str:
     if not isinstance(value, str):
         raise ProfileError(f"endpoint must be a URL string, not {_type_name(value)}")
@@ -84,19 +91,19 @@ def _check_endpoint(value: Any) -> str:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:
-        raise ProfileError(f"endpoint {value!r} is not a valid URL ({exc})") from None
+        raise ProfileError(f"endpoint {_shown(value)!r} is not a valid URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not parts.hostname:
-        raise ProfileError(f"endpoint {value!r} is not an https:// URL with a host")
+        raise ProfileError(f"endpoint {_shown(value)!r} is not an https:// URL with a host")
     if parts.username is not None or parts.password is not None:
         raise ProfileError(
-            f"endpoint {value!r} holds a user name or password; use the username setting"
+            f"endpoint {_shown(value)!r} holds a user name or password; use the username setting"
         )
     if parts.query or parts.fragment:
-        raise ProfileError(f"endpoint {value!r} must not have a query or fragment")
+        raise ProfileError(f"endpoint {_shown(value)!r} must not have a query or fragment")
     if scheme == "http" and not _is_loopback(parts.hostname):
         raise ProfileError(
-            f"endpoint {value!r} uses plain http; use https "
+            f"endpoint {_shown(value)!r} uses plain http; use https "
             "(http is allowed only for loopback hosts: 127.0.0.0/8, ::1, localhost)"
         )
     return value

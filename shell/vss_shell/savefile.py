@@ -29,6 +29,8 @@ def problem(path: str, *, may_overwrite: bool) -> str | None:
     parent = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(parent):  # a file name, not a tree to create
         return f"directory {parent} does not exist"
+    if os.path.islink(target):  # its target could be any file (or another user's trap)
+        return f"{target} is a symbolic link; name a regular file"
     if os.path.isdir(target):
         return f"{target} is a directory"
     if os.path.lexists(target) and not may_overwrite:
@@ -47,7 +49,7 @@ def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str) -> 
                 raise OSError(errno.EINVAL, trouble)
             exists = os.path.lexists(target)
             if not exists or _may_overwrite(ui, target):
-                atomic_write(target, data, mode=0o600, overwrite=exists)
+                atomic_write(target, data, mode=0o600, overwrite=exists, follow_symlink=False)
                 ui.info(f"Saved the {what} to {target} (mode 0600).")
                 return target
         except OSError as exc:

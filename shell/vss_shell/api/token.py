@@ -53,7 +53,7 @@ class Token:
                 expires_at=int(payload["exp"]),
                 mfa=bool(payload.get("otp", False)),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise TokenFormatError("token payload has no valid 'exp'") from exc
 
     def seconds_left(self, now: float | None = None) -> float:

@@ -302,15 +302,22 @@ def mask_secrets(table: Table, line: str) -> str:
     return "".join(out)
 
 
+#: A URL with a user name or password (``https://u:pw@host``), a query or a fragment.
+_URL_SECRET = re.compile(r"://[^/\s]*@|://\S*[?#]")
+
+
 def history_line(table: Table, line: str) -> str | None:
     """``line`` as the history file keeps it: secrets masked.
 
     None for a line that does not parse cleanly (an unknown command or
     option, a word where none belongs, a value not among its choices): a
     secret in it could be anywhere, so it stays in the session's memory only.
+    None also for a line with a URL holding credentials, a query or a fragment.
     """
     found = [w.value for w in words(line)]
     if {"unknown", "invalid"} & set(classify(table, found).roles):
+        return None
+    if any(_URL_SECRET.search(word) for word in found):
         return None
     try:
         parse(table, found)
