@@ -1310,3 +1310,20 @@ def test_the_otp_command_does_not_see_the_password(vss: Run, emulator: Emulator,
     names = seen.read_text()
     assert "VSS_USER" in names  # the environment is passed on...
     assert "VSS_USER_PASS" not in names and "VSS_TOKEN" not in names  # ...less the secrets
+
+
+def test_mfa_mk_yes_replaces_an_existing_codes_file(vss: Run, emulator: Emulator,
+                                                    tmp_path: Path) -> None:
+    (tmp_path / "codes.txt").write_text("old\n")
+    r = vss("-o", "json", "-c", "mfa mk AUTHENTICATOR --no-verify --save-codes codes.txt --yes")
+    assert r.returncode == 0, str(r)
+    [doc] = json_lines(r.stdout)
+    assert (tmp_path / "codes.txt").read_text().split() == doc["recovery_codes"]
+
+
+def test_save_codes_and_no_save_codes_together_are_a_usage_error(vss: Run,
+                                                                 emulator: Emulator) -> None:
+    r = vss("-c", "mfa mk EMAIL --save-codes c.txt --no-save-codes --no-verify")
+    assert r.returncode == 2, str(r)
+    assert "--save-codes and --no-save-codes: choose one" in r.stderr
+    assert requests_made(emulator, "POST /tf/enable") == 0

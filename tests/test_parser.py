@@ -572,7 +572,7 @@ def test_help_mfa_mk_text() -> None:
     lines = text.splitlines()
     assert lines[0] == ("usage: mfa mk METHOD [--phone NUMBER] [--qr|--no-qr] [--invert] "
                         "[--qr-file PATH] [--show-key|--no-show-key] [--save-codes FILE] "
-                        "[--no-verify] [--output FORMAT]")
+                        "[--no-save-codes] [--yes] [--no-verify] [--output FORMAT]")
     for spelled in ("--phone NUMBER", "--qr, --no-qr", "--show-key, --no-show-key",
                     "--output, -o FORMAT", "EMAIL, AUTHENTICATOR, SMS"):
         assert spelled in text
@@ -617,9 +617,10 @@ def test_top_help_hides_demo_only() -> None:
 def test_top_help_in_demo_mode_lists_demo_only() -> None:
     text = help_text(T, None, demo=True)
     for name, entry in T.top.items():
-        assert f"  {name} " in text
+        assert f"  {name} " in text or f"  {name}, " in text  # with its aliases
         assert entry.help in text
     assert "  outbox " in text
+    assert "  whoami, status " in text and "  exit, quit, :q " in text
 
 
 def test_set_help_lists_the_settings() -> None:

@@ -508,3 +508,9 @@ def test_a_not_enabled_reply_tells_the_toolbar_mfa_is_off(ctx: Context, tmp_path
     assert run_keys(ctx, "mfa token\rexit\r", tmp_path / "h") == 0
     assert "not enabled" in err(ctx)
     assert ctx.session.describe() == "logged out · MFA off"
+
+
+def test_no_save_codes_skips_the_question(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "mfa mk EMAIL --no-save-codes --no-verify\rexit\r", tmp_path / "h") == 0
+    assert "Save the recovery codes" not in out(ctx)
+    assert "Enrolment is pending: finish it with 'mfa verify CODE'" in out(ctx)

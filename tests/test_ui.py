@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -262,12 +263,26 @@ def test_batch_ui_with_a_terminal_can_ask(pty: tuple[int, str]) -> None:
     assert BatchUI(tty_path=pty[1]).can_ask is True
 
 
+def _read_until(fd: int, wanted: bytes, timeout: float = 5.0) -> bytes:
+    """What the terminal shows, read until ``wanted`` is in it (the echo of typed
+    keys and the prompt may come in any order, in several reads)."""
+    import select
+
+    seen, deadline = b"", time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{wanted!r} never shown; got {seen!r}"
+        if select.select([fd], [], [], left)[0]:
+            seen += os.read(fd, 1024)
+    return seen
+
+
 def test_batch_ui_asks_on_the_terminal(pty: tuple[int, str]) -> None:
     master, name = pty
     ui = BatchUI(tty_path=name, stdout=io.StringIO(), stderr=io.StringIO())
     os.write(master, b"bob\n")
     assert ui.ask("Username", flag="--user") == "bob"
-    assert b"Username: " in os.read(master, 1024)
+    _read_until(master, b"Username: ")
     os.write(master, b"\n")
     assert ui.ask("File", flag="--f", default="d.txt") == "d.txt"
 

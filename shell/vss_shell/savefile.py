@@ -15,8 +15,8 @@ from vss_shell.files import atomic_write
 from vss_shell.ui import UI
 
 
-def _may_overwrite(ui: UI, target: str) -> bool:
-    if ui.assume_yes:
+def _may_overwrite(ui: UI, target: str, yes: bool) -> bool:
+    if yes or ui.assume_yes:
         return True
     if not ui.can_ask:
         raise ShellError(f"{target} exists and was not overwritten (--yes overwrites it)")
@@ -38,8 +38,10 @@ def problem(path: str, *, may_overwrite: bool) -> str | None:
     return None
 
 
-def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str) -> str | None:
-    """Write ``make()`` to ``path``; the path written, or None if skipped."""
+def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str,
+                 yes: bool = False) -> str | None:
+    """Write ``make()`` to ``path``; the path written, or None if skipped. An existing
+    file is replaced only if the person says so, or ``yes`` (the command's ``--yes``)."""
     data = make()
     target = os.path.expanduser(path)
     while target:
@@ -48,7 +50,7 @@ def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str) -> 
             if trouble:
                 raise OSError(errno.EINVAL, trouble)
             exists = os.path.lexists(target)
-            if not exists or _may_overwrite(ui, target):
+            if not exists or _may_overwrite(ui, target, yes):
                 atomic_write(target, data, mode=0o600, overwrite=exists, follow_symlink=False)
                 ui.info(f"Saved the {what} to {target} (mode 0600).")
                 return target

@@ -11,8 +11,8 @@ from vss_shell.context import Context
 from vss_shell.errors import ShellError, UsageError
 from vss_shell.output import FORMATS
 
-KEYS_HELP = ("Keys: Tab completes, Up and Ctrl-R search history, Ctrl-C cancels,\n"
-             "Ctrl-D or 'exit' leaves.")
+KEYS_HELP = ("Keys: Tab completes (Enter takes the completion), Up and Ctrl-R search\n"
+             "history, F1 helps on the line typed, Ctrl-C cancels, Ctrl-D or 'exit' leaves.")
 
 
 class ExitShell(Exception):
@@ -30,7 +30,9 @@ def help_text(table: Table, target: Command | Group | None, *, demo: bool = Fals
     The whole table lists demo-only commands (``outbox``) only in demo mode.
     """
     if target is None:
-        return ("Commands:\n" + _rows(list(table.entries(demo=demo).items()))
+        entries = [(", ".join((name, *getattr(table.top[name], "aliases", ()))), text)
+                   for name, text in table.entries(demo=demo).items()]
+        return ("Commands:\n" + _rows(entries)
                 + "\n\nType 'help COMMAND' (or COMMAND --help) for more.\n" + KEYS_HELP)
     if isinstance(target, Group):
         entries = [(f"{target.name} {n}", c.help) for n, c in target.children.items()]

@@ -88,7 +88,8 @@ def _precheck(ctx: Context, a: Args, as_json: bool) -> None:
     terminal, on an answer that is missing."""
     ui = ctx.ui
     for flag, path in (("--save-codes", a.save_codes), ("--qr-file", a.qr_file)):
-        trouble = path and savefile.problem(path, may_overwrite=ui.assume_yes or ui.can_ask)
+        trouble = path and savefile.problem(path, may_overwrite=a.yes or ui.assume_yes
+                                            or ui.can_ask)
         if trouble:  # found now, before the server enrols anything
             raise ShellError(f"{flag}: {trouble}")
     if ui.can_ask:
@@ -136,13 +137,14 @@ def _save_codes(ctx: Context, a: Args, user: str, issuer: str, codes: list[str])
     ui = ctx.ui
     path = a.save_codes
     if path is None:
-        if not ui.can_ask or not ui.confirm("Save the recovery codes to a file?",
-                                            flag="--save-codes FILE", default=True):
+        if a.no_save_codes or not ui.can_ask or not ui.confirm(
+                "Save the recovery codes to a file?",
+                flag="--save-codes FILE or --no-save-codes", default=True):
             return None
         default = f"{user}_{issuer.replace(' ', '_')}_recovery_codes.txt"
         path = ui.ask("File name", flag="--save-codes FILE", default=default)
     text = "".join(f"{c}\n" for c in codes)
-    return save_private(ui, path, lambda: text.encode(), what="recovery codes")
+    return save_private(ui, path, lambda: text.encode(), what="recovery codes", yes=a.yes)
 
 
 def _finish_enrolment(ctx: Context, method: str) -> bool:
@@ -167,6 +169,8 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
     method, as_json = a.method, ctx.wants_json(a.output)
     if a.phone and method != "SMS":
         raise UsageError("--phone goes with SMS only")
+    if a.save_codes and a.no_save_codes:
+        raise UsageError("--save-codes and --no-save-codes: choose one")
     phone = None
     if method == "SMS":
         if not a.phone:
@@ -243,7 +247,7 @@ def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str,
 
         uri = str(resp.get("uri", ""))
         saved = save_private(ui, a.qr_file, lambda: qr.file_bytes(uri, a.qr_file),
-                             what="QR code")
+                             what="QR code", yes=a.yes)
         if saved:
             result["qr_file"] = saved
     saved = _save_codes(ctx, a, session.username or "", result["issuer"], codes)
@@ -265,8 +269,11 @@ def verify(ctx: Context, a: Args) -> dict[str, Any] | None:
     ui, session = ctx.ui, ctx.session
     raw = a.code if a.code else session.sources.otp(ui, "Enter the 6-digit code")
     code = check_code(raw)
-    with _conflict_means(session, "off"):  # 409: MFA is off
-        resp = session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
+    try:
+        with _conflict_means(session, "off"):  # 409: MFA is off, no enrolment pending
+            resp = session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
+    except Conflict as exc:
+        raise ShellError(f"{exc}; nothing to verify: enrol first with 'mfa mk'") from None
     message = str(resp.get("message") or "Code verified.")
     session.mfa_state = "on"  # a code verifies only with MFA on (or now turned on)
     if ctx.wants_json(a.output):
@@ -348,6 +355,8 @@ def register(table: Table) -> None:
                             Opt("--qr-file", "save the QR code as SVG or PNG", "PATH"),
                             Opt("--show-key", "display the secret key", negatable=True),
                             Opt("--save-codes", "save the recovery codes to FILE", "FILE"),
+                            Opt("--no-save-codes", "do not offer to save the recovery codes"),
+                            Opt("--yes", "replace an existing --save-codes or --qr-file file"),
                             Opt("--no-verify", "stop before the code; finish with 'mfa verify'")),
                       long_help=MK_HELP))
     table.add(Command(("mfa", "verify"), "check a code; finishes a pending enrolment", verify,
