@@ -1296,6 +1296,14 @@ def test_a_url_with_credentials_is_never_repeated(vss: Run, emulator: Emulator,
     r = vss("-c", f"profile add x --endpoint https://u:{secret}@vss.example.org")
     assert r.returncode == 1, str(r)
     assert secret not in r.output
+    # Passwords with '@' or '/' in them, and URLs typed where no URL belongs.
+    for url in (f"https://alice:p@{secret}@example.org", f"https://alice:p/{secret}@example.org",
+                f"https://alice:{secret}?x@example.org"):
+        for args in (["--endpoint", url, "-c", "whoami"], ["-c", f"profile use '{url}'"],
+                     ["--profile", url, "-c", "whoami"], ["-c", f"mfa mk '{url}'"]):
+            r = vss(*args)
+            assert r.returncode in (1, 2), str(r)
+            assert secret not in r.output, str(r)
 
 
 def test_the_otp_command_does_not_see_the_password(vss: Run, emulator: Emulator,

@@ -806,6 +806,7 @@ def test_classify_one_role_per_word(line: str) -> None:
     "profile add x --endpoint https://u:Pw-123@vss.example.org",
     "profile set x endpoint 'https://vss.example.org/?token=abc'",
     "profile add x --endpoint=https://vss.example.org/#frag",
+    "profile add x --endpoint https://alice:pa/ssw0rd@example.org",
 ])
 def test_history_line_drops_urls_that_may_hold_secrets(line: str) -> None:
     assert history_line(T, line) is None

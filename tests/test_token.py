@@ -65,6 +65,9 @@ def test_repr_and_str_hide_the_raw_value() -> None:
         jwt({"sub": "jm", "exp": "soon"}),
         jwt({"sub": "jm", "exp": None}),
         jwt({"sub": "jm", "exp": float("inf")}),  # JSON 1e999: int() overflows
+        jwt({"sub": "jm", "exp": 253_402_300_800}),  # year 10000: no date shows it
+        jwt({"sub": "jm", "exp": 10**20}),
+        jwt({"sub": "jm", "exp": -5}),
     ],
 )
 def test_malformed_tokens_raise_token_format_error(raw: str) -> None:

@@ -449,3 +449,16 @@ def test_save_never_writes_through_a_symlink(tmp_path: Path) -> None:
     assert not (tmp_path / "newdir").exists()
     assert problem(str(link), may_overwrite=True) == (
         f"{link} is a symbolic link; name a regular file")
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("no profile named 'https://bob:hunter2@example.org'", "no profile named 'https://***@example.org'"),
+    ("bad https://a:p@ss@host/x and http://h/?token=abc", "bad https://***@host/x and http://h/?***"),
+    ("https://a:pa/ss@h", "https://***@h"),
+    ("plain text, https://example.org/path", "plain text, https://example.org/path"),
+])
+def test_errors_and_warnings_hide_what_a_url_could_hide(text: str, shown: str) -> None:
+    ui = UI(stdout=io.StringIO(), stderr=io.StringIO())
+    ui.error(text)
+    ui.warn(text)
+    assert ui.stderr.getvalue() == f"{shown}\nwarning: {shown}\n"  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ import tomli_w
 
 from vss_shell import files, paths, shipped
 from vss_shell.constants import MFA_METHODS
+from vss_shell.errors import hide_url_secrets
 
 
 class ProfileError(Exception):
@@ -80,8 +81,7 @@ def _is_loopback(host: str) -> bool:
 def _shown(url: str) -> str:
     """``url`` fit for a message: a user name, password, query or fragment in it
     could be a secret, so they are replaced by ``***``."""
-    url = re.sub(r"//[^/@]*@", "//***@", url, count=1)
-    return re.sub(r"[?#].*", "?***", url, flags=re.DOTALL)
+    return hide_url_secrets(url)
 
 
 def _check_endpoint(value: Any) -> str:
@@ -90,8 +90,9 @@ def _check_endpoint(value: Any) -> str:
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError as exc:
-        raise ProfileError(f"endpoint {_shown(value)!r} is not a valid URL ({exc})") from None
+    except ValueError as exc:  # its text may quote a piece of a password: not with "@"
+        detail = "" if "@" in value else f" ({exc})"
+        raise ProfileError(f"endpoint {_shown(value)!r} is not a valid URL{detail}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not parts.hostname:
         raise ProfileError(f"endpoint {_shown(value)!r} is not an https:// URL with a host")

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from vss_shell.errors import Cancelled, MissingAnswer
+from vss_shell.errors import Cancelled, MissingAnswer, hide_url_secrets
 
 
 class UI:
@@ -44,12 +44,14 @@ class UI:
         print(text, file=self.stdout if self.messages_to_stdout else self.stderr, flush=True)
 
     def warn(self, text: str) -> None:
-        """A warning, on stderr."""
-        print(self._paint(f"warning: {text}", "33"), file=self.stderr, flush=True)
+        """A warning, on stderr (a URL's credentials or query hidden)."""
+        print(self._paint(f"warning: {hide_url_secrets(text)}", "33"), file=self.stderr,
+              flush=True)
 
     def error(self, text: str) -> None:
-        """An error line, on stderr."""
-        print(self._paint(text, "31"), file=self.stderr, flush=True)
+        """An error line, on stderr (a URL's credentials or query hidden: the line may
+        quote back what was typed)."""
+        print(self._paint(hide_url_secrets(text), "31"), file=self.stderr, flush=True)
 
     def _paint(self, text: str, sgr: str) -> str:
         return f"\x1b[{sgr}m{text}\x1b[0m" if self.color else text

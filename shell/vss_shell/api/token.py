@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 #: A token with this many seconds left or fewer is renewed, not used (nor cached).
 RENEW_MARGIN = 60.0
+#: The last second a date can show (9999-12-31 23:59:59 UTC): a later ``exp`` is bogus.
+MAX_EXP = 253_402_300_799
 
 
 class TokenFormatError(ValueError):
@@ -46,7 +48,7 @@ class Token:
             raise TokenFormatError("token is not a JWT (three dot-separated parts)")
         payload = _b64url_json(parts[1])
         try:
-            return cls(
+            token = cls(
                 raw=raw.strip(),
                 username=str(payload.get("sub", "")),
                 issued_at=int(payload.get("iat", 0)),
@@ -55,6 +57,9 @@ class Token:
             )
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise TokenFormatError("token payload has no valid 'exp'") from exc
+        if not 0 <= token.expires_at <= MAX_EXP or not 0 <= token.issued_at <= MAX_EXP:
+            raise TokenFormatError("token payload has no valid 'exp'")
+        return token
 
     def seconds_left(self, now: float | None = None) -> float:
         """Seconds until expiry (negative once expired)."""

@@ -303,7 +303,7 @@ def mask_secrets(table: Table, line: str) -> str:
 
 
 #: A URL with a user name or password (``https://u:pw@host``), a query or a fragment.
-_URL_SECRET = re.compile(r"://[^/\s]*@|://\S*[?#]")
+_URL_SECRET = re.compile(r"://\S*[@?#]")
 
 
 def history_line(table: Table, line: str) -> str | None:
