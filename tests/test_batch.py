@@ -1335,3 +1335,9 @@ def test_save_codes_and_no_save_codes_together_are_a_usage_error(vss: Run,
     assert r.returncode == 2, str(r)
     assert "--save-codes and --no-save-codes: choose one" in r.stderr
     assert requests_made(emulator, "POST /tf/enable") == 0
+
+
+def test_blank_and_comment_lines_print_nothing_in_json_mode(vss: Run) -> None:
+    r = vss("-o", "json", input="\nmfa status\n\n   # a comment\n\n")
+    assert r.returncode == 0, str(r)
+    assert len(json_lines(r.stdout)) == 1, str(r)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from vss_shell.commands.builtin import ExitShell, show_help
 from vss_shell.commands.parser import Help, parse
@@ -19,28 +20,31 @@ __all__ = ["ExitShell", "Failure", "execute", "failure"]
 
 
 def execute(ctx: Context, words: list[str]) -> None:
-    """Parse ``words`` against the table and run the command's handler."""
+    """Parse ``words`` against the table, run the command's handler, print its result.
+
+    Demo mode's news (what the emulator "sent") comes after the command's
+    messages and before its result, and also when the command failed.
+    """
     try:
-        _execute(ctx, words)
+        ran = _run(ctx, words)
     finally:
         if ctx.ui.show_news is not None:
             ctx.ui.show_news()
+    if ran is not None:
+        ctx.emit(*ran)
 
 
-def _execute(ctx: Context, words: list[str]) -> None:
+def _run(ctx: Context, words: list[str]) -> tuple[Any, str | None] | None:
+    """The command's result and its ``--output``; None for a line with no command."""
     parsed = parse(ctx.table, words, ctx)
     if parsed is None:
-        return
+        return None
     if isinstance(parsed, Help):  # `COMMAND --help`, or a group alone: as `help` prints it
-        ctx.emit(show_help(ctx, parsed.target))
-        return
+        return show_help(ctx, parsed.target), None
     command = parsed.command
     if command.demo_only and ctx.demo is None:
         raise ShellError(f"'{command.name}' works only in demo mode (vss --demo)")
-    result = command.handler(ctx, parsed.args)
-    if ctx.ui.show_news is not None:  # what was sent comes before the result
-        ctx.ui.show_news()
-    ctx.emit(result, getattr(parsed.args, "output", None))
+    return command.handler(ctx, parsed.args), getattr(parsed.args, "output", None)
 
 
 @dataclass

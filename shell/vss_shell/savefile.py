@@ -15,14 +15,6 @@ from vss_shell.files import atomic_write
 from vss_shell.ui import UI
 
 
-def _may_overwrite(ui: UI, target: str, yes: bool) -> bool:
-    if yes or ui.assume_yes:
-        return True
-    if not ui.can_ask:
-        raise ShellError(f"{target} exists and was not overwritten (--yes overwrites it)")
-    return ui.confirm(f"{target} exists. Overwrite it?", flag="--yes", default=False)
-
-
 def problem(path: str, *, may_overwrite: bool) -> str | None:
     """Why saving to ``path`` would fail (or need a question), or None."""
     target = os.path.expanduser(path)
@@ -50,7 +42,8 @@ def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str,
             if trouble:
                 raise OSError(errno.EINVAL, trouble)
             exists = os.path.lexists(target)
-            if not exists or _may_overwrite(ui, target, yes):
+            if not exists or yes or ui.confirm(f"{target} exists. Overwrite it?",
+                                               flag="--yes", default=False):
                 atomic_write(target, data, mode=0o600, overwrite=exists, follow_symlink=False)
                 ui.info(f"Saved the {what} to {target} (mode 0600).")
                 return target
