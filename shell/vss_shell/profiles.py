@@ -633,6 +633,9 @@ class Settings:
     mfa_method: str | None
     token_cache: bool
     sources: dict[str, str] = field(default_factory=dict)
+    #: Why no request may be sent with these settings (a broken profiles file and no
+    #: endpoint given explicitly): ``FILE:LINE: message``. None when they are usable.
+    blocked: str | None = None
 
     @property
     def profile(self) -> str:

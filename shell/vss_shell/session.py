@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from vss_shell.api.errors import ApiError, BadCredentials, HttpError, MfaEnforced, OtpRequired
 from vss_shell.api.token import Token, TokenFormatError
 from vss_shell.credentials import CredentialSources
-from vss_shell.errors import MissingAnswer, ShellError
+from vss_shell.errors import MissingAnswer, ShellError, UsageError
 from vss_shell.ui import UI
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ class Session:
     def client(self) -> VssClient:
         """The API client, made on first use (importing requests then)."""
         if self._client is None:
+            if self.settings.blocked:  # a broken profiles file: never a fallback endpoint
+                raise UsageError(self.settings.blocked)
             from vss_shell.api.client import VssClient
 
             self._client = VssClient(self.settings.endpoint, timeout=self.settings.timeout,

@@ -8,6 +8,7 @@ serves piped runs (results on stdout, messages on stderr, questions on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -55,6 +56,11 @@ class UI:
 
     def _paint(self, text: str, sgr: str) -> str:
         return f"\x1b[{sgr}m{text}\x1b[0m" if self.color else text
+
+    def progress(self, label: str = "") -> contextlib.AbstractContextManager[None]:
+        """Around a request: a terminal shows the time it takes once it is slow; a
+        pipe shows nothing (this default)."""
+        return contextlib.nullcontext()
 
     @property
     def columns(self) -> int | None:

@@ -113,10 +113,18 @@ class InvalidResponse(ApiError):
     """A success status whose body is not the JSON the contract promises."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, secrets: Iterable[str | None] = ()
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        secrets: Iterable[str | None] = (),
+        partial: dict | None = None,
     ) -> None:
         super().__init__(message, secrets=secrets)
         self.status = status
+        #: The fields of the answer that were as the contract says (e.g. the recovery
+        #: codes of an enrolment whose key was not), for the command to show.
+        self.partial = partial
 
 
 # --- transport -------------------------------------------------------------------------------
