@@ -13,6 +13,7 @@ import pytest
 from vss_shell.commands import account, builtin, mfa, profile, table
 from vss_shell.commands.parser import MASK
 from vss_shell.commands.table import Group, Table
+from vss_shell.files import UnsafePath
 from vss_shell.history import MaskingFileHistory
 
 T = table()
@@ -170,3 +171,55 @@ def test_code_in_several_words_masked_whole(tmp_path: Path, line: str, expected:
     history.append_string(line)
     assert stored_lines(path) == [expected]
     assert history.get_strings() == [line]
+
+
+def victim_file(tmp_path: Path) -> Path:
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    victim.chmod(0o644)
+    return victim
+
+
+def test_symlinked_history_file_is_refused(tmp_path: Path) -> None:
+    """Neither chmod-ed nor appended to through the link: one error naming the path."""
+    victim = victim_file(tmp_path)
+    path = tmp_path / "history"
+    path.symlink_to(victim)
+    with pytest.raises(UnsafePath) as caught:
+        MaskingFileHistory(path, T)
+    assert isinstance(caught.value, OSError)
+    assert caught.value.filename == str(path)
+    assert caught.value.strerror == "is a symbolic link; not writing through it"
+    assert victim.read_text() == "precious\n"
+    assert mode(victim) == 0o644
+
+
+def test_history_recreated_during_session_is_private(tmp_path: Path, umask_022: None) -> None:
+    path = tmp_path / "history"
+    history = MaskingFileHistory(path, T)
+    path.unlink()
+    history.append_string("mfa status")
+    assert mode(path) == 0o600
+    assert stored_lines(path) == ["mfa status"]
+
+
+def test_file_made_public_during_session_is_private_again(tmp_path: Path) -> None:
+    path = tmp_path / "history"
+    history = MaskingFileHistory(path, T)
+    path.chmod(0o644)
+    history.append_string("mfa status")
+    assert mode(path) == 0o600
+
+
+def test_link_planted_during_session_is_refused_and_reported(tmp_path: Path) -> None:
+    victim = victim_file(tmp_path)
+    path = tmp_path / "history"
+    errors: list[OSError] = []
+    history = MaskingFileHistory(path, T, on_error=errors.append)
+    path.unlink()
+    path.symlink_to(victim)
+    history.append_string("mfa status")
+    assert victim.read_text() == "precious\n"
+    assert mode(victim) == 0o644
+    assert [(type(e), e.filename) for e in errors] == [(UnsafePath, str(path))]
+    assert history.get_strings() == ["mfa status"]  # kept in memory

@@ -120,3 +120,71 @@ def test_existing_file_mode_is_made_private(cache):
     os.chmod(cache.path, 0o644)
     cache.put(EP, "jdoe", jwt(3600))
     assert stat.S_IMODE(os.stat(cache.path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 100_000, "a = " + "{b=" * 100_000,
+                                  "# big\n" + "x" * (2 << 20)])
+def test_deep_or_huge_cache_is_empty_and_replaced(cache, text):
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_text(text)
+    assert cache.get(EP, "jdoe") is None
+    cache.drop(EP, "jdoe")  # nothing to drop in it
+    token = jwt(3600)
+    cache.put(EP, "jdoe", token)
+    assert cache.get(EP, "jdoe") == token
+
+
+def planted_link(cache: TokenCache) -> Path:
+    """The cache path made a link to a file holding a cache with a token."""
+    victim = cache.path.parent / "elsewhere.toml"
+    cache.path.parent.mkdir(parents=True)
+    victim.write_text(f'[tokens."{EP}"]\njdoe = "{jwt(3600)}"\n')
+    cache.path.symlink_to(victim)
+    return victim
+
+
+def test_symlinked_cache_is_no_cache_and_never_written(cache):
+    victim = planted_link(cache)
+    before = victim.read_text()
+    assert cache.get(EP, "jdoe") is None  # never read through the link
+    with pytest.raises(OSError) as caught:
+        cache.put(EP, "bob", jwt(3600, "bob"))
+    assert caught.value.filename == str(cache.path)
+    assert "symbolic link" in caught.value.strerror
+    assert victim.read_text() == before
+    assert cache.path.is_symlink()
+
+
+def test_drop_that_cannot_remove_the_token_raises(cache):
+    """`logout` must not say "Logged out." while the token stays cached."""
+    token = jwt(3600)
+    cache.put(EP, "jdoe", token)
+    cache.path.chmod(0o400)  # read-only: the entry cannot be removed
+    with pytest.raises(OSError) as caught:
+        cache.drop(EP, "jdoe")
+    assert caught.value.filename == str(cache.path)
+    assert TokenCache(cache.path).get(EP, "jdoe") == token
+
+
+def test_drop_through_a_link_raises(cache):
+    victim = planted_link(cache)
+    before = victim.read_text()
+    with pytest.raises(OSError) as caught:
+        cache.drop(EP, "jdoe")
+    assert caught.value.filename == str(cache.path)
+    assert victim.read_text() == before
+
+
+def test_drop_in_an_unwritable_directory_names_the_cache(cache, monkeypatch):
+    """Whatever step fails, the error names the cache file, not a temp file."""
+    cache.put(EP, "jdoe", jwt(3600))
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", f"{cache.path.parent}/.tokens.toml.x.tmp")
+
+    monkeypatch.setattr(os, "link", denied)
+    monkeypatch.setattr(os, "replace", denied)
+    with pytest.raises(PermissionError) as caught:
+        cache.drop(EP, "jdoe")
+    assert caught.value.filename == str(cache.path)
+    assert sorted(os.listdir(cache.path.parent)) == ["tokens.toml", "tokens.toml.lock"]

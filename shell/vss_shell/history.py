@@ -2,11 +2,16 @@
 
 A line that does not parse cleanly stays in memory only: a secret in it
 could be anywhere (``mfa verfy 123456``), so nothing could mask it reliably.
+The file is 0600 from the moment it exists (also when re-created during a
+session) and is never written through a symbolic link.
 """
 
 from __future__ import annotations
 
+import datetime
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -14,7 +19,33 @@ from prompt_toolkit.history import FileHistory
 
 from vss_shell.commands.parser import MASK, history_line
 from vss_shell.commands.table import Table
-from vss_shell.files import ensure_dir
+from vss_shell.files import UnsafePath, ensure_dir
+
+#: How the history file is opened: appending, created 0600, never through a link,
+#: never blocking (a FIFO without a reader fails instead).
+_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+
+
+def _open(path: Path) -> int:
+    """The history file opened for appending (made 0600); UnsafePath for a link or
+    anything but a regular file."""
+    try:
+        fd = os.open(path, _FLAGS, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and os.path.islink(path):
+            raise UnsafePath(errno.ELOOP, "is a symbolic link; not writing through it",
+                             str(path)) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafePath(errno.EINVAL, "is not a regular file", str(path))
+        if stat.S_IMODE(info.st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 class MaskingFileHistory(FileHistory):
@@ -25,12 +56,12 @@ class MaskingFileHistory(FileHistory):
 
     def __init__(self, path: str | Path, table: Table,
                  on_error: Callable[[OSError], None] | None = None) -> None:
-        """Raises OSError when the file cannot be made; ``on_error`` hears of later
-        write failures (the line then stays in memory only)."""
+        """Raises OSError when the file cannot be made (or is a symbolic link);
+        ``on_error`` hears of later write failures (the line then stays in memory only)."""
         path = Path(path)
         ensure_dir(path.parent)
-        os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
-        os.chmod(path, 0o600)
+        os.close(_open(path))
+        self.path = path
         self.table = table
         self.on_error = on_error
         super().__init__(str(path))
@@ -44,8 +75,16 @@ class MaskingFileHistory(FileHistory):
         line = history_line(self.table, string)
         if line is None:
             return
+        entry = f"\n# {datetime.datetime.now()}\n" + "".join(
+            f"+{part}\n" for part in line.split("\n"))
         try:
-            super().store_string(line)
+            fd = _open(self.path)
+            try:
+                data = entry.encode("utf-8", errors="replace")
+                while data:
+                    data = data[os.write(fd, data):]
+            finally:
+                os.close(fd)
         except OSError as exc:
             if self.on_error is not None:
                 self.on_error(exc)

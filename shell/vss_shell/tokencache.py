@@ -5,13 +5,17 @@ Layout (``paths.tokens_path()``, mode 0600)::
     [tokens."https://cloud-api.eis.utoronto.ca"]
     jdoe = "eyJ...header.payload.signature"
 
-The file holds nothing the user wrote, so a corrupt one is treated as empty and
-replaced on the next write. Reading never creates the file or its directory.
+The file holds nothing the user wrote, so a corrupt one (bad TOML, too big, too
+deeply nested) is treated as empty and replaced on the next write. Reading never
+creates the file or its directory. A symbolic link there is no cache: never read,
+never written through (writes are refused with one line naming it).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,9 @@ from vss_shell.api.token import Token, TokenFormatError
 _HEADER = "# vss-shell token cache (private). Safe to delete: it only saves logging in.\n\n"
 
 Entries = dict[str, dict[str, str]]
+
+#: A bigger file is not a token cache of ours (a token is at most 8 kB).
+MAX_BYTES = 1 << 20
 
 
 def _key(endpoint: str) -> str:
@@ -43,11 +50,34 @@ class TokenCache:
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path) if path is not None else paths.tokens_path()
 
-    def _read(self) -> Entries:
-        """The cache's entries; empty if the file is missing, unreadable or corrupt."""
+    def _text(self) -> str:
+        """The file's text; OSError if it cannot be read (FileNotFoundError if missing,
+        UnsafePath if it is a symbolic link or not a regular file)."""
         try:
-            doc: Any = tomllib.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP and self.path.is_symlink():
+                raise files.UnsafePath(errno.ELOOP, "is a symbolic link; not following it",
+                                       str(self.path)) from None
+            raise
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise files.UnsafePath(errno.EINVAL, "is not a regular file", str(self.path))
+            data = handle.read(MAX_BYTES + 1)
+        return data.decode("utf-8") if len(data) <= MAX_BYTES else ""
+
+    def _read(self, *, strict: bool = False) -> Entries:
+        """The cache's entries; empty if the file is missing, corrupt, or (unless
+        ``strict``: then OSError) unreadable, a symbolic link or not a regular file."""
+        try:
+            doc: Any = tomllib.loads(self._text())
+        except FileNotFoundError:
+            return {}
+        except OSError:
+            if strict:
+                raise
+            return {}
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
             return {}
         tokens = doc.get("tokens")
         if not isinstance(tokens, dict):
@@ -88,11 +118,14 @@ class TokenCache:
             self._write(pruned)
 
     def drop(self, endpoint: str, user: str) -> None:
-        """Forget the token for ``endpoint`` and ``user`` (no-op if there is none)."""
-        if not self.path.exists():
+        """Forget the token for ``endpoint`` and ``user`` (no-op if there is none).
+
+        Raises OSError (naming the file) when the token may still be cached: the file
+        cannot be read or written, or is a symbolic link."""
+        if not os.path.lexists(self.path):
             return
         with files.locked(self.path):
-            entries = self._read()
+            entries = self._read(strict=True)
             users = entries.get(_key(endpoint), {})
             if user not in users:
                 return
