@@ -168,11 +168,13 @@ def test_errors_name_the_target_never_the_temp_file(home, monkeypatch, step):
     assert os.listdir(home) == []
 
 
-def test_long_names_still_get_a_temp_file(home):
+@pytest.mark.parametrize("name", ["c" * 250, "é" * 127])
+def test_long_names_still_get_a_temp_file(home, name):
     """The temp file's name must fit (255 bytes) even when the target's barely does."""
-    target = Path(home) / ("c" * 250)
+    target = Path(home) / name
     files.atomic_write(target, "x")
-    assert target.read_text() == "x"
+    files.atomic_write(target, "y")
+    assert target.read_text() == "y"
     assert os.listdir(home) == [target.name]
 
 

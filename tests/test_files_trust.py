@@ -257,3 +257,39 @@ def test_mfa_mk_fails_before_enrolment(emulator: Emulator, tmp_path: Path, case:
     assert r.stderr.strip().splitlines() == [f"-c:1: {expected}"], str(r)
     assert requests_made(emulator, "POST /tf/enable") == 0
     assert (tmp_path / "q.png").read_text() == "keep me\n"
+
+
+MIDWRITE = """
+import os, sys
+from vss_shell import files
+
+def stall(fd):  # the temp file exists and is half done: wait here to be killed
+    os.write(1, b"stalled\\n")
+    os.read(0, 1)
+
+os.fsync = stall
+files.atomic_write(sys.argv[1] + "/tokens.toml", "bearer secret")
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_signal_mid_write_removes_the_temp_file(tmp_path: Path, signum: int) -> None:
+    """Deterministic: killed while its temp file exists (the rounds above hit it by chance)."""
+    import select
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", MIDWRITE, str(tmp_path)], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, env=dict(os.environ,
+                                         PYTHONPATH=str(Path(vss_shell.__file__).parents[1])))
+    try:
+        assert proc.stdout is not None
+        assert select.select([proc.stdout], [], [], 30)[0], "the writer never stalled"
+        assert proc.stdout.readline() == b"stalled\n"
+        [temp] = temp_files(tmp_path)
+        assert temp.startswith(f".tokens.toml.{proc.pid}.")  # its owner is known
+        proc.send_signal(signum)
+        assert proc.wait(timeout=30) == -signum
+    finally:
+        proc.kill()
+        proc.wait()
+    assert os.listdir(tmp_path) == []

@@ -22,11 +22,14 @@ from pathlib import Path
 #: Mode of the directories this module creates.
 DIR_MODE = 0o700
 
-#: The longest part of a target's name kept in its temp file's name (names are <= 255 bytes).
+#: The most bytes of a target's name kept in its temp file's name (names are <= 255 bytes).
 _NAME_IN_TEMP = 200
 
 #: Temp files of mkstemp-era versions (``.NAME.xxxxxxxx.tmp``) older than this are stale.
 _LEGACY_STALE_SECONDS = 60.0
+
+_HEX = frozenset("0123456789abcdef")
+_MKSTEMP = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 #: Temp files this process is writing now (removed by the SIGTERM/SIGHUP handler).
 _live: set[str] = set()
@@ -110,7 +113,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _temp_prefix(target: Path) -> str:
-    return f".{target.name[:_NAME_IN_TEMP]}."
+    name = target.name
+    while len(os.fsencode(name)) > _NAME_IN_TEMP:  # room for ".<pid>.<random>.tmp"
+        name = name[:-1]
+    return f".{name}."
 
 
 def _alive(pid: int) -> bool:
@@ -126,13 +132,14 @@ def _alive(pid: int) -> bool:
 def _stale(middle: str, entry: os.DirEntry[str], now: float) -> bool:
     """Whether a temp file named ``PREFIX + middle + .tmp`` was left by a dead writer."""
     pid, _, rand = middle.partition(".")
-    if pid.isdigit() and rand and all(c in "0123456789abcdef" for c in rand):
+    if pid.isdecimal() and int(pid) > 0 and len(rand) == 12 and set(rand) <= _HEX:
         if int(pid) == os.getpid():
             return entry.path not in _live
         return not _alive(int(pid))
-    legacy = len(middle) == 8 and all(c.isalnum() or c == "_" for c in middle)
+    if len(middle) != 8 or not set(middle) <= _MKSTEMP:
+        return False
     try:
-        return legacy and now - entry.stat(follow_symlinks=False).st_mtime > _LEGACY_STALE_SECONDS
+        return now - entry.stat(follow_symlinks=False).st_mtime > _LEGACY_STALE_SECONDS
     except OSError:
         return False
 
