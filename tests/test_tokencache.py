@@ -188,3 +188,17 @@ def test_drop_in_an_unwritable_directory_names_the_cache(cache, monkeypatch):
         cache.drop(EP, "jdoe")
     assert caught.value.filename == str(cache.path)
     assert sorted(os.listdir(cache.path.parent)) == ["tokens.toml", "tokens.toml.lock"]
+
+
+def test_reading_removes_temp_files_a_killed_writer_left(cache):
+    """A run that only reads the cache still removes them: they hold live tokens."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()  # its pid is now dead
+    cache.path.parent.mkdir(parents=True)
+    left = cache.path.parent / f".tokens.toml.{child.pid}.0123456789ab.tmp"
+    left.write_text(f'[tokens."{EP}"]\njdoe = "{jwt(3600)}"\n')
+    assert cache.get(EP, "jdoe") is None
+    assert os.listdir(cache.path.parent) == []

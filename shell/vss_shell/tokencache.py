@@ -94,7 +94,11 @@ class TokenCache:
         files.atomic_write(self.path, _HEADER + tomli_w.dumps({"tokens": entries}), mode=0o600)
 
     def get(self, endpoint: str, user: str) -> str | None:
-        """The cached raw token, if it parses and has more than a minute left."""
+        """The cached raw token, if it parses and has more than a minute left.
+
+        Temp files that a killed writer left (they hold tokens) are removed first,
+        so they do not outlive the next run even when it writes nothing."""
+        files.remove_stale_temps(self.path)
         raw = self._read().get(_key(endpoint), {}).get(user)
         return raw if raw is not None and _usable(raw) else None
 
