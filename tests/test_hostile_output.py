@@ -33,7 +33,7 @@ from vss_shell import batch, repl
 from vss_shell.commands import table
 from vss_shell.context import Context
 from vss_shell.credentials import CredentialSources
-from vss_shell.errors import hide_url_secrets
+from vss_shell.errors import hide_url_secrets, spellings
 from vss_shell.profiles import ProfileStore, resolve
 from vss_shell.session import Session
 from vss_shell.ui import BatchUI, TerminalUI
@@ -307,3 +307,112 @@ def test_hide_url_secrets_is_linear(text: str) -> None:
     start = time.perf_counter()
     hide_url_secrets(text)
     assert time.perf_counter() - start < 0.5  # the regular expression took 1.4 s for 40 kB
+
+
+# --- secrets: never in any output nor any file the run wrote, in any spelling ----------------
+
+
+def all_spellings(user: str, password: str, token: str, otp: str) -> dict[str, str]:
+    """Every way a secret may be written: plain, URL-quoted, base64 of user:pass
+    (a Basic header), the bearer header."""
+    from urllib.parse import quote, quote_plus
+
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"password": password, "password quoted": quote(password, safe=""),
+            "password quoted+": quote_plus(password), "Basic user:pass": basic,
+            "password base64": base64.b64encode(password.encode()).decode(),
+            "token": token, "otp": otp}
+
+
+def serve_echo(server: HostileServer, echo: str, token: str, status: int) -> None:
+    """Every reply echoes ``echo`` (the secrets) in its message and fields."""
+    server._server.routes.clear()
+    info = {"message": f"you sent {echo}", "type": "info"}
+    server.reply("POST", "/auth/request-token", json={"token": token})
+    for path in ("/tf/request-token", "/tf/verify", "/tf/disable", "/tf/disable/T",
+                 "/tf/enable"):
+        server.reply("POST", path, status=status,
+                     json={**info, "error": echo, "recovery_codes": ["c1-abcdefghij"],
+                           "key": "JBSWY3DPEHPK3PXP", "issuer": "X"})
+    server.reply("GET", "/v2/user", status=status, json={
+        "message": echo, "data": {"username": "demo", "totp": {
+            "enabled": True, "method": "EMAIL", "enabled_on": "2026-01-01 00:00:00",
+            "disabled_on": None}}})
+
+
+SECRET_LINES = ["login", "mfa verify 918273", "mfa token", "mfa rm --yes --token T",
+                "mfa status", "whoami"]
+
+
+def run_repl_with_secrets(server: HostileServer, home: Path, password: str,
+                          status: int) -> tuple[dict[str, str], dict[str, str]]:
+    """The interactive shell (history and token cache on) through the UI port; the
+    outputs and every file under ``home``."""
+    from vss_shell.tokencache import TokenCache
+
+    token, otp = jwt("demo"), "918273"
+    secrets = all_spellings("demo", password, token, otp)
+    serve_echo(server, " ".join(f"{k}={v}" for k, v in secrets.items())
+               + f" Authorization: Basic {secrets['Basic user:pass']} Bearer {token}",
+               token, status)
+    store = ProfileStore(home / "profiles.toml").load()
+    settings_ = resolve(store, options={"endpoint": server.url, "username": "demo",
+                                        "timeout": 5}, env={})
+    ui = TerminalUI(stdout=io.StringIO(), stderr=io.StringIO())
+    session = Session(settings_, CredentialSources({"VSS_USER_PASS": password}),
+                      cache=TokenCache(home / "tokens.toml"))
+    ctx = Context(table(), ui, session, store, output="table")
+    # As the shell wires it (cli.py): the session's secrets, in every spelling.
+    ui.secrets = lambda: spellings(ctx.session.secrets(), ctx.session.username)
+    with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
+        # Ctrl-D answers any question (cancelled) and then ends the shell.
+        keys.send_text("".join(f"{line}\r" for line in SECRET_LINES) + "\x04" * 30)
+        repl.run(ctx, history=home / "history", banner="hi")
+    shown = {"stdout": ui.stdout.getvalue(), "stderr": ui.stderr.getvalue()}  # type: ignore
+    files = {str(p.relative_to(home)): p.read_text(errors="replace")
+             for p in home.rglob("*") if p.is_file()}
+    return secrets, shown | files
+
+
+def leaks(secrets: dict[str, str], texts: dict[str, str], *,
+          otp: bool = False) -> list[str]:
+    """Where a spelling of a secret shows. The code typed as ``mfa verify CODE`` is
+    checked apart (``otp``): the session does not know it as a secret yet."""
+    found = []
+    for where, text in texts.items():
+        for spelling, value in secrets.items():
+            if (spelling == "otp") != otp:
+                continue
+            if spelling == "token" and where == "tokens.toml":
+                continue  # the token cache holds the token: that is its job
+            if value in text:
+                found.append(f"{spelling} in {where}")
+    return found
+
+
+#: Passwords with what URL quoting and base64 change (spaces, %, +, /, non-ASCII).
+PASSWORDS = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
+                                           blacklist_characters="*"),
+                    min_size=10, max_size=24).filter(lambda s: s.strip() == s)
+
+
+@settings(max_examples=12, deadline=None)
+@given(password=PASSWORDS, status=st.sampled_from([200, 400, 403]))
+def test_no_secret_in_any_output_or_file(server: HostileServer, password: str,
+                                         status: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        secrets, texts = run_repl_with_secrets(server, home, password, status)
+        assert "history" in texts and texts["stdout"]  # the run did write and show
+        assert leaks(secrets, texts) == []
+        check_clean(texts["stdout"] + texts["stderr"])
+
+
+@pytest.mark.xfail(reason="a code typed as 'mfa verify CODE' is not among the session's "
+                   "secrets: a server echoing it back is shown", strict=False)
+def test_no_code_echoed_back(server: HostileServer, tmp_path: Path) -> None:
+    secrets, texts = run_repl_with_secrets(server, tmp_path, "pw-0123456789", 400)
+    assert "history" in texts
+    assert leaks(secrets, texts, otp=True) == []

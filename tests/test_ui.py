@@ -591,3 +591,37 @@ def test_paths_is_accepted_everywhere() -> None:
     assert ui.ask("File name", flag="--save-codes", paths=True) == "codes.txt"
     with pytest.raises(MissingAnswer):
         batch_ui().ask("File name", flag="--save-codes", paths=True)
+
+
+# --- secrets echoed back are hidden in whatever the UI prints -------------------------------------
+
+
+def test_the_ui_hides_every_spelling_of_a_secret() -> None:
+    import base64
+    from urllib.parse import quote
+
+    from vss_shell.errors import spellings
+
+    password = "p@ss w/ord+1"
+    basic = base64.b64encode(f"jdoe:{password}".encode()).decode()
+    out, err = io.StringIO(), io.StringIO()
+    ui = BatchUI(tty_path="/nonexistent", stdout=out, stderr=err)
+    ui.secrets = lambda: spellings([password, "tok.en.x"], "jdoe")
+    said = f"{password} {quote(password, safe='')} Basic {basic} Bearer tok.en.x"
+    ui.out(said)
+    ui.info(said)
+    ui.warn(said)
+    ui.error(said)
+    ui.out(Styled(f"\x1b[1m{password}\x1b[0m"))
+    text = out.getvalue() + err.getvalue()
+    assert password not in text and quote(password, safe="") not in text
+    assert basic not in text and "tok.en.x" not in text
+    assert text.count("*** *** Basic *** Bearer ***") == 4
+    assert out.getvalue().endswith("\x1b[1m***\x1b[0m\n")  # still ours, still styled
+
+
+def test_spellings_leave_out_tiny_secrets() -> None:
+    from vss_shell.errors import spellings
+
+    assert spellings(["ab", None, ""]) == set()
+    assert {"abc", "YWJj", "dTphYmM=", "dTphYmM"} <= spellings(["abc"], "u")

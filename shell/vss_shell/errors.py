@@ -7,6 +7,7 @@ shell's own. The exit status of a piped run follows the class.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 #: What may follow ``scheme://`` in a URL of a line of text (up to a space or a quote).
 _URL_REST = re.compile(r"[^\s'\"]+")
@@ -42,6 +43,38 @@ def hide_url_secrets(text: str) -> str:
         parts += [text[done:start], _hide(text[start:rest.end()])]
         done = search = rest.end()
     return "".join(parts) + text[done:] if parts else text
+
+
+#: What a secret is replaced by in what the UI prints.
+REDACTED = "***"
+
+
+def spellings(secrets: Iterable[str | None], user: str | None = None) -> set[str]:
+    """Every way a secret may come back in a server's text: as it is, URL-quoted,
+    base64 (alone, and as ``user:secret``: a Basic header). Secrets under 3
+    characters are left out (they would blank out ordinary words)."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret or len(secret) < 3:
+            continue
+        forms.update({secret, quote(secret, safe=""), quote(secret), quote_plus(secret)})
+        raw = [secret.encode()] + ([f"{user}:{secret}".encode()] if user else [])
+        for data in raw:
+            for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+                forms.update({encoded.decode(), encoded.decode().rstrip("=")})
+    return forms
+
+
+def hide_secrets(text: str, forms: Iterable[str]) -> str:
+    """``text`` with each of ``forms`` (see :func:`spellings`) replaced by ``***``,
+    longest first."""
+    wanted = sorted((f for f in forms if f and f in text), key=len, reverse=True)
+    if not wanted:
+        return text
+    return re.compile("|".join(map(re.escape, wanted))).sub(REDACTED, text)
 
 
 class ShellError(Exception):

@@ -16,11 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from vss_shell.errors import Cancelled, MissingAnswer, hide_url_secrets
-from vss_shell.safetext import shown, visible
+from vss_shell.errors import Cancelled, MissingAnswer, hide_secrets, hide_url_secrets
+from vss_shell.safetext import Styled, shown, visible
 
 
 class UI:
@@ -40,24 +40,42 @@ class UI:
         #: Called before each question and after each command: demo mode shows
         #: there what the emulator just "sent" (a code, a token).
         self.show_news: Callable[[], None] | None = None
+        #: The spellings of what must never be printed (the session's password and
+        #: token: :func:`vss_shell.errors.spellings`); every text printed or asked
+        #: has them replaced by ``***``, whatever a server echoes back.
+        self.secrets: Callable[[], Iterable[str]] | None = None
 
     # --- output ---------------------------------------------------------
     def out(self, text: str = "") -> None:
         """A result, on stdout."""
-        self._write(self.stdout, shown(text))
+        self._write(self.stdout, self._safe(text))
 
     def info(self, text: str) -> None:
         """A message about progress: stdout at a prompt, stderr in a pipe."""
-        self._write(self.stdout if self.messages_to_stdout else self.stderr, shown(text))
+        self._write(self.stdout if self.messages_to_stdout else self.stderr, self._safe(text))
 
     def warn(self, text: str) -> None:
         """A warning, on stderr (a URL's credentials or query hidden)."""
-        self._write(self.stderr, self._paint(f"warning: {_safe_line(text)}", "33"))
+        self._write(self.stderr, self._paint(f"warning: {self._safe_line(text)}", "33"))
 
     def error(self, text: str) -> None:
         """An error line, on stderr (a URL's credentials or query hidden: the line may
         quote back what was typed)."""
-        self._write(self.stderr, self._paint(_safe_line(text), "31"))
+        self._write(self.stderr, self._paint(self._safe_line(text), "31"))
+
+    def _safe(self, text: object) -> str:
+        """``text`` fit to print: secrets hidden, control characters visible (but in
+        :class:`Styled` text, the shell's own)."""
+        if self.secrets is not None:
+            plain = text if isinstance(text, str) else str(text)
+            hidden = hide_secrets(plain, self.secrets())
+            if hidden != plain:
+                text = Styled(hidden) if isinstance(plain, Styled) else hidden
+        return shown(text)
+
+    def _safe_line(self, text: str) -> str:
+        """A warning or error line: also what a URL could hide."""
+        return hide_url_secrets(visible(self._safe(str(text))))
 
     def _write(self, stream: TextIO, text: str) -> None:
         """Print ``text``, already safe, as it is."""
@@ -92,7 +110,7 @@ class UI:
     def _read(self, prompt: str, *, secret: bool = False) -> str:
         if self.show_news is not None:
             self.show_news()
-        return self.read_line(prompt, secret=secret)
+        return self.read_line(self._safe(prompt), secret=secret)
 
     def require(self, question: str, flag: str) -> None:
         """Fail at once (naming ``flag``) when ``question`` cannot reach a person."""
@@ -203,11 +221,6 @@ class TerminalUI(UI):
                                  complete_while_typing=False).prompt(visible(prompt))
         except EOFError:
             raise KeyboardInterrupt from None
-
-
-def _safe_line(text: str) -> str:
-    """A warning or error line: control characters visible, URL secrets hidden."""
-    return hide_url_secrets(visible(text))
 
 
 def _is_terminal(stream: TextIO) -> bool:
