@@ -246,3 +246,71 @@ def test_file_bytes_by_extension(name: str, start: bytes) -> None:
 def test_file_bytes_rejects_other_extensions(name: str) -> None:
     with pytest.raises(ValueError, match=r"\.svg or \.png"):
         qr.file_bytes(URI, name)
+
+
+# --- hostile values: control characters never reach the terminal raw ----------------------
+
+#: What a hostile server or file may put in any field: clipboard write, window title,
+#: clear screen, a C1 CSI, DEL, a bidi override, a carriage return.
+HOSTILE = ["\x1b]52;c;aGk=\x07", "\x1b]0;pwned\x07", "\x1b[2J", "\x9b31m", "x\x7fy",
+           "\u202egnp.exe", "ok\rEVIL"]
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("bad", HOSTILE)
+def test_table_shows_controls_escaped_on_one_line(bad: str) -> None:
+    data = {"message": bad, f"k{bad}": [bad, "next\nline"], "n": 1}
+    for text in (output.table(data), output.table([data, {"message": "plain"}]),
+                 output.render(data, "table")):
+        assert not RAW.search(text), repr(text)
+        assert "\\x" in text or "\\u" in text
+    lines = output.table(data).splitlines()
+    assert len(lines) == 3  # a newline in a cell is shown, not obeyed
+    assert lines[1].endswith("next\\x0aline")
+
+
+def test_table_shows_the_escapes_as_text() -> None:
+    assert output.table({"m": "\x1b]0;t\x07"}) == "m  \\x1b]0;t\\x07"
+    assert output.table({"m": "\u202eabc"}) == "m  \\u202eabc"
+    assert output.table("two\nlines\x1b[2J") == "two\nlines\\x1b[2J"  # a text keeps lines
+
+
+@pytest.mark.parametrize("bad", HOSTILE)
+@pytest.mark.parametrize("pretty", [True, False])
+def test_json_escapes_every_control(bad: str, pretty: bool) -> None:
+    data = {"message": bad, bad: [bad]}
+    text = output.to_json(data, pretty=pretty)
+    assert not RAW.search(text), repr(text)
+    assert json.loads(text) == data  # the same document, only escaped
+
+
+def test_json_colour_escapes_the_values_before_colouring() -> None:
+    text = output.to_json({"message": "\x1b]52;c;aGk=\x07\x9b2J"}, pretty=True, color=True)
+    assert "\x1b[" in text  # pygments' colours are ours
+    assert "]52;" in text and "\x1b]52" not in text and "\x07" not in text and "\x9b" not in text
+    assert isinstance(text, output.Styled)
+
+
+@pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize("pretty", [True, False])
+def test_json_refuses_nan_and_infinity_with_one_line(number: float, pretty: bool) -> None:
+    from vss_shell.errors import ShellError
+
+    with pytest.raises(ShellError) as caught:
+        output.render({"ok": True, "bad": [number]}, "json", pretty=pretty)
+    assert "\n" not in str(caught.value) and "NaN" in str(caught.value)
+
+
+def test_plain_output_is_not_styled() -> None:
+    """Only text built by the shell with its own escapes skips sanitizing."""
+    assert not isinstance(output.render({"a": 1}, "table"), output.Styled)
+    assert not isinstance(output.render({"a": 1}, "json", color=False), output.Styled)
+
+
+@pytest.mark.parametrize("color", [True, False])
+def test_terminal_qr_is_styled_and_hides_its_data(color: bool) -> None:
+    """The QR code is printed as it is (its colours are ours); the URI it encodes,
+    hostile or not, is drawn as modules, never printed."""
+    text = qr.terminal("otpauth://totp/x?secret=\x1b]0;t\x07", color=color)
+    assert isinstance(text, output.Styled)
+    assert "]0;" not in text and "\x07" not in text

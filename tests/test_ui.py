@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from vss_shell.errors import Cancelled, MissingAnswer, ShellError
+from vss_shell.safetext import Styled
 from vss_shell.savefile import problem, save_private
 from vss_shell.ui import UI, BatchUI, TerminalUI
 
@@ -462,3 +464,164 @@ def test_errors_and_warnings_hide_what_a_url_could_hide(text: str, shown: str) -
     ui.error(text)
     ui.warn(text)
     assert ui.stderr.getvalue() == f"{shown}\nwarning: {shown}\n"  # type: ignore[attr-defined]
+
+
+# --- control characters from outside never reach the terminal raw ----------------------------
+
+#: Clipboard write, window title, clear screen, C1 CSI, DEL, bidi override, CR.
+HOSTILE = "a\x1b]52;c;aGk=\x07b\x1b]0;t\x07c\x1b[2Jd\x9b2Je\x7ff\u202eg\rh"
+ESCAPED = "a\\x1b]52;c;aGk=\\x07b\\x1b]0;t\\x07c\\x1b[2Jd\\x9b2Je\\x7ff\\u202eg\\x0dh"
+
+
+@pytest.mark.parametrize("make", [
+    lambda out, err, color: TerminalUI(stdout=out, stderr=err, color=color),
+    lambda out, err, color: BatchUI(tty_path="/nonexistent", stdout=out, stderr=err,
+                                    color=color),
+])
+@pytest.mark.parametrize("color", [False, True])
+def test_every_message_shows_controls_escaped(make, color: bool) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    ui = make(out, err, color)
+    ui.out(f"{HOSTILE}\n\tnext")
+    ui.info(HOSTILE)
+    ui.warn(HOSTILE)
+    ui.error(HOSTILE)
+    text = out.getvalue() + err.getvalue()
+    assert text.count(ESCAPED) == 4
+    assert "\n\tnext" in text  # newlines and tabs are kept
+    painted = re.sub(r"\x1b\[(0|31|33)m", "", text) if color else text
+    assert "\x1b" not in painted and "\x07" not in painted and "\x9b" not in painted
+    assert "\x7f" not in text and "\u202e" not in text and "\r" not in text
+
+
+def test_styled_text_is_printed_as_it_is() -> None:
+    """Our own escapes (a QR code, coloured JSON) pass; anything built from it again is
+    a plain string, sanitized."""
+    out = io.StringIO()
+    ui = TerminalUI(stdout=out, stderr=io.StringIO())
+    ui.out(Styled("\x1b[31mred\x1b[0m"))
+    ui.out(Styled("\x1b[31mred\x1b[0m") + "!")
+    assert out.getvalue() == "\x1b[31mred\x1b[0m\n\\x1b[31mred\\x1b[0m!\n"
+
+
+def test_warnings_hide_url_secrets_behind_controls() -> None:
+    """A control character (some count as white space) cannot cut a URL short so
+    that its password shows."""
+    err = io.StringIO()
+    BatchUI(tty_path="/nonexistent", stderr=err).error("see https://u\x1cx:hunter2@h/")
+    assert "hunter2" not in err.getvalue() and "\x1c" not in err.getvalue()
+
+
+def test_terminal_prompt_shows_controls_escaped() -> None:
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.output.vt100 import Vt100_Output
+
+    screen = io.StringIO()
+    term = Vt100_Output(screen, lambda: Size(rows=24, columns=200), term="xterm")
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=term):
+        pipe.send_text("y\r")
+        assert TerminalUI(stdout=io.StringIO()).confirm(f"Trust {HOSTILE}?", flag="-y")
+    assert "\\x1b]52;c;aGk=\\x07" in screen.getvalue()
+    assert "]52;" not in screen.getvalue().replace("\\x1b]52;", "")
+
+
+def test_batch_prompt_shows_controls_escaped(pty: tuple[int, str]) -> None:
+    master, name = pty
+    ui = BatchUI(tty_path=name, stdout=io.StringIO(), stderr=io.StringIO())
+    os.write(master, b"bob\n")
+    assert ui.ask(f"User {HOSTILE}", flag="--user") == "bob"
+    seen = _read_until(master, b"h: ")
+    assert ESCAPED.encode() in seen
+    assert b"\x1b" not in seen and b"\x07" not in seen and "\x9b".encode() not in seen
+
+
+def test_secret_prompt_shows_controls_escaped(
+        pty: tuple[int, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import getpass
+
+    asked: list[str] = []
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": asked.append(prompt) or "pw")
+    ui = BatchUI(tty_path=pty[1], stdout=io.StringIO())
+    assert ui.ask_secret(f"Password for {HOSTILE}", flag="--p") == "pw"
+    assert asked == [f"Password for {ESCAPED}: "]
+
+
+# --- a file name question completes paths ------------------------------------------------------
+
+
+class _TabSession:
+    """Stands in for prompt_toolkit's PromptSession: the answer is the typed text
+    completed as Tab would (completion runs asynchronously in the real one)."""
+
+    typed = ""
+
+    def __init__(self, completer=None, **kwargs) -> None:
+        self.completer = completer
+
+    def prompt(self, message: str) -> str:
+        from prompt_toolkit.completion import CompleteEvent
+        from prompt_toolkit.document import Document
+
+        if self.completer is None:
+            return self.typed
+        event = CompleteEvent(completion_requested=True)
+        found = list(self.completer.get_completions(Document(self.typed), event))
+        return self.typed + (found[0].text if len(found) == 1 else "")
+
+
+def test_file_name_question_completes_paths(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import prompt_toolkit
+
+    (tmp_path / "recovery-codes.txt").write_text("")
+    monkeypatch.setattr(prompt_toolkit, "PromptSession", _TabSession)
+    monkeypatch.setattr(_TabSession, "typed", f"{tmp_path}/reco")
+    ui = TerminalUI(stdout=io.StringIO(), stderr=io.StringIO())
+    wanted = f"{tmp_path}/recovery-codes.txt"
+    assert ui.ask("File name", flag="--save-codes", paths=True) == wanted
+    assert ui.ask("Username", flag="--user") == f"{tmp_path}/reco"  # no completion
+    assert ui.ask_secret("Password", flag="--p") == f"{tmp_path}/reco"
+    monkeypatch.setattr(_TabSession, "typed", "~/")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert ui.ask("File name", flag="--save-codes", paths=True) == "~/recovery-codes.txt"
+
+
+def test_paths_is_accepted_everywhere() -> None:
+    ui = ScriptedUI(["codes.txt"])
+    assert ui.ask("File name", flag="--save-codes", paths=True) == "codes.txt"
+    with pytest.raises(MissingAnswer):
+        batch_ui().ask("File name", flag="--save-codes", paths=True)
+
+
+# --- secrets echoed back are hidden in whatever the UI prints -------------------------------------
+
+
+def test_the_ui_hides_every_spelling_of_a_secret() -> None:
+    import base64
+    from urllib.parse import quote
+
+    from vss_shell.errors import spellings
+
+    password = "p@ss w/ord+1"
+    basic = base64.b64encode(f"jdoe:{password}".encode()).decode()
+    out, err = io.StringIO(), io.StringIO()
+    ui = BatchUI(tty_path="/nonexistent", stdout=out, stderr=err)
+    ui.secrets = lambda: spellings([password, "tok.en.x"], "jdoe")
+    said = f"{password} {quote(password, safe='')} Basic {basic} Bearer tok.en.x"
+    ui.out(said)
+    ui.info(said)
+    ui.warn(said)
+    ui.error(said)
+    ui.out(Styled(f"\x1b[1m{password}\x1b[0m"))
+    text = out.getvalue() + err.getvalue()
+    assert password not in text and quote(password, safe="") not in text
+    assert basic not in text and "tok.en.x" not in text
+    assert text.count("*** *** Basic *** Bearer ***") == 4
+    assert out.getvalue().endswith("\x1b[1m***\x1b[0m\n")  # still ours, still styled
+
+
+def test_spellings_leave_out_tiny_secrets() -> None:
+    from vss_shell.errors import spellings
+
+    assert spellings(["ab", None, ""]) == set()
+    assert {"abc", "YWJj", "dTphYmM=", "dTphYmM"} <= spellings(["abc"], "u")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from vss_shell.safetext import Styled
+
 QUIET_ZONE = 4
 _DARK, _LIGHT = "30", "97"  # foreground colours (SGR), black and bright white
 
@@ -26,8 +28,10 @@ def matrix(data: str) -> list[list[bool]]:
     return [list(row) for row in code.get_matrix()]
 
 
-def terminal(data: str, *, invert: bool = False, color: bool = True) -> str:
-    """The code as text, two modules a character cell (half blocks)."""
+def terminal(data: str, *, invert: bool = False, color: bool = True) -> Styled:
+    """The code as text, two modules a character cell (half blocks): our own colour
+    escapes around block characters (``data`` is drawn, never printed), so the UI
+    prints it as it is."""
     rows = matrix(data)
     if len(rows) % 2:
         rows.append([False] * len(rows[0]))
@@ -45,7 +49,7 @@ def terminal(data: str, *, invert: bool = False, color: bool = True) -> str:
                       (False, False): " "}
             lines.append("".join(glyphs[(upper == invert, lower == invert)]
                                  for upper, lower in zip(top, bottom, strict=True)))
-    return "\n".join(lines)
+    return Styled("\n".join(lines))
 
 
 def svg(data: str, scale: int = 8) -> bytes:

@@ -4,6 +4,11 @@ Commands talk only to :class:`UI`. :class:`TerminalUI` serves the
 interactive shell (questions through prompt_toolkit); :class:`BatchUI`
 serves piped runs (results on stdout, messages on stderr, questions on
 ``/dev/tty`` when there is one, otherwise a clear error naming the flag).
+
+Every text printed or asked is made :func:`~vss_shell.safetext.visible` here,
+once (a server's message, a value from a file cannot drive the terminal); only
+:class:`~vss_shell.safetext.Styled` text, which the shell built from sanitized
+parts with its own escapes (coloured JSON, the QR code), is printed as it is.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from vss_shell.errors import Cancelled, MissingAnswer, hide_url_secrets
+from vss_shell.errors import Cancelled, MissingAnswer, hide_secrets, hide_url_secrets
+from vss_shell.safetext import Styled, shown, visible
 
 
 class UI:
@@ -34,25 +40,46 @@ class UI:
         #: Called before each question and after each command: demo mode shows
         #: there what the emulator just "sent" (a code, a token).
         self.show_news: Callable[[], None] | None = None
+        #: The spellings of what must never be printed (the session's password and
+        #: token: :func:`vss_shell.errors.spellings`); every text printed or asked
+        #: has them replaced by ``***``, whatever a server echoes back.
+        self.secrets: Callable[[], Iterable[str]] | None = None
 
     # --- output ---------------------------------------------------------
     def out(self, text: str = "") -> None:
         """A result, on stdout."""
-        print(text, file=self.stdout, flush=True)
+        self._write(self.stdout, self._safe(text))
 
     def info(self, text: str) -> None:
         """A message about progress: stdout at a prompt, stderr in a pipe."""
-        print(text, file=self.stdout if self.messages_to_stdout else self.stderr, flush=True)
+        self._write(self.stdout if self.messages_to_stdout else self.stderr, self._safe(text))
 
     def warn(self, text: str) -> None:
         """A warning, on stderr (a URL's credentials or query hidden)."""
-        print(self._paint(f"warning: {hide_url_secrets(text)}", "33"), file=self.stderr,
-              flush=True)
+        self._write(self.stderr, self._paint(f"warning: {self._safe_line(text)}", "33"))
 
     def error(self, text: str) -> None:
         """An error line, on stderr (a URL's credentials or query hidden: the line may
         quote back what was typed)."""
-        print(self._paint(hide_url_secrets(text), "31"), file=self.stderr, flush=True)
+        self._write(self.stderr, self._paint(self._safe_line(text), "31"))
+
+    def _safe(self, text: object) -> str:
+        """``text`` fit to print: secrets hidden, control characters visible (but in
+        :class:`Styled` text, the shell's own)."""
+        if self.secrets is not None:
+            plain = text if isinstance(text, str) else str(text)
+            hidden = hide_secrets(plain, self.secrets())
+            if hidden != plain:
+                text = Styled(hidden) if isinstance(plain, Styled) else hidden
+        return shown(text)
+
+    def _safe_line(self, text: str) -> str:
+        """A warning or error line: also what a URL could hide."""
+        return hide_url_secrets(visible(self._safe(str(text))))
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        """Print ``text``, already safe, as it is."""
+        print(text, file=stream, flush=True)
 
     def _paint(self, text: str, sgr: str) -> str:
         return f"\x1b[{sgr}m{text}\x1b[0m" if self.color else text
@@ -83,7 +110,7 @@ class UI:
     def _read(self, prompt: str, *, secret: bool = False) -> str:
         if self.show_news is not None:
             self.show_news()
-        return self.read_line(prompt, secret=secret)
+        return self.read_line(self._safe(prompt), secret=secret)
 
     def require(self, question: str, flag: str) -> None:
         """Fail at once (naming ``flag``) when ``question`` cannot reach a person."""
@@ -91,12 +118,14 @@ class UI:
             what = question.rstrip(" :?")
             raise MissingAnswer(f"no terminal to ask '{what}': use {flag}")
 
-    def ask(self, question: str, *, flag: str, default: str | None = None) -> str:
-        """An answer to ``question`` (``default`` when left empty)."""
+    def ask(self, question: str, *, flag: str, default: str | None = None,
+            paths: bool = False) -> str:
+        """An answer to ``question`` (``default`` when left empty); ``paths``: the
+        answer is a file name (a terminal completes it)."""
         self.require(question, flag)
-        shown = f"{question} [{default}]: " if default else f"{question}: "
+        prompt = f"{question} [{default}]: " if default else f"{question}: "
         while True:
-            answer = self._read(shown).strip()
+            answer = self._read(prompt).strip()
             if answer:
                 return answer
             if default is not None:
@@ -136,16 +165,127 @@ class UI:
 class TerminalUI(UI):
     """The interactive shell: questions through prompt_toolkit, no history."""
 
+    #: Seconds a request runs before its elapsed time is shown, and between updates.
+    progress_after = 0.5
+    progress_every = 0.1
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._completer: Any = None
+        self._ticker: _Ticker | None = None
+
+    def progress(self, label: str = "") -> contextlib.AbstractContextManager[None]:
+        """Elapsed time on stderr (one line, erased after) while a request is slow,
+        when stderr is a terminal."""
+        if self._ticker is not None or not _is_terminal(self.stderr):
+            return contextlib.nullcontext()
+        return self._ticking(label or "waiting for the server")
+
+    @contextlib.contextmanager
+    def _ticking(self, label: str) -> Any:
+        ticker = _Ticker(self.stderr, visible(label, newlines=False),
+                         after=self.progress_after, every=self.progress_every)
+        self._ticker = ticker
+        try:
+            yield
+        finally:  # also on Ctrl-C: the line goes at once
+            self._ticker = None
+            ticker.stop()
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        if self._ticker is not None:  # a message in the middle of a request
+            self._ticker.stop()
+            self._ticker = None
+        super()._write(stream, text)
+
+    def ask(self, question: str, *, flag: str, default: str | None = None,
+            paths: bool = False) -> str:
+        self._completer = _path_completer() if paths else None
+        try:
+            return super().ask(question, flag=flag, default=default)
+        finally:
+            self._completer = None
+
     def read_line(self, prompt: str, *, secret: bool = False) -> str:
         from prompt_toolkit import PromptSession
 
+        if self._ticker is not None:  # a question ends the wait for the server
+            self._ticker.stop()
+            self._ticker = None
         # A fresh session per question: answers never enter any history. A secret
         # shows nothing as it is typed, not even its length (as sudo and ssh).
         processors = [_hidden()] if secret else None
+        completer = None if secret else self._completer
         try:
-            return PromptSession(input_processors=processors).prompt(prompt)
+            return PromptSession(input_processors=processors, completer=completer,
+                                 complete_while_typing=False).prompt(visible(prompt))
         except EOFError:
             raise KeyboardInterrupt from None
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # closed, or not a file
+        return False
+
+
+def _path_completer() -> Any:
+    from prompt_toolkit.completion import PathCompleter
+
+    return PathCompleter(expanduser=True)
+
+
+class _Ticker:
+    """A daemon thread that shows ``label... N.N s`` on one line of ``stream`` once
+    ``after`` seconds have passed, and erases it when stopped."""
+
+    def __init__(self, stream: TextIO, label: str, *, after: float, every: float) -> None:
+        import threading
+        import time
+
+        self._stream, self._label = stream, label
+        self._after, self._every = after, every
+        self._clock = time.monotonic
+        self._start = self._clock()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self.shown = False
+        #: Set after each line drawn (tests wait on it rather than sleep).
+        self.drawn = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vss-progress", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        if self._stopped.wait(self._after):
+            return
+        while True:
+            with self._lock:
+                if self._stopped.is_set():
+                    return
+                elapsed = self._clock() - self._start
+                try:
+                    self._stream.write(f"\r\x1b[K  {self._label}... {elapsed:.1f} s")
+                    self._stream.flush()
+                except (OSError, ValueError):  # the terminal went away
+                    return
+                self.shown = True
+                self.drawn.set()
+            if self._stopped.wait(self._every):
+                return
+
+    def stop(self) -> None:
+        """Stop the thread; erase the line if it was drawn. Idempotent."""
+        self._stopped.set()
+        with self._lock:
+            if self.shown:
+                self.shown = False
+                try:
+                    self._stream.write("\r\x1b[K")
+                    self._stream.flush()
+                except (OSError, ValueError):
+                    pass
+        self._thread.join(timeout=1)
 
 
 def _hidden() -> Any:
@@ -180,6 +320,7 @@ class BatchUI(UI):
         return True
 
     def read_line(self, prompt: str, *, secret: bool = False) -> str:
+        prompt = visible(prompt)
         if secret:
             import getpass
 
