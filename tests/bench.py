@@ -57,7 +57,8 @@ BARE = (
     "        break\n"
 )
 QUICK = os.environ.get("VSS_BENCH_QUICK") == "1"  # fewer rounds, to try the bench out
-ROUNDS = 3 if QUICK else 7
+ROUNDS = 3 if QUICK else 11
+IMPORT_ROUNDS = 2 if QUICK else 5
 PIPED_N = 200 if QUICK else 1000
 DELAYED_N = 30 if QUICK else 100
 PTY_COMMANDS = 200 if QUICK else 1000
@@ -253,10 +254,11 @@ def session(bench: Bench, argv: list[str], commands: int) -> dict[str, list[floa
             sent = pty.send(b"\r")
             out["enter"].append((pty.wait_for(PROMPT, mark, after_cpr=True) - sent) * 1000)
             pty.settle()
+        out["line"] = []
         for _ in range(commands):
             mark = len(pty.out)
-            pty.send(b"mfa status\r")
-            pty.wait_for(PROMPT, mark, after_cpr=True)
+            sent = pty.send(b"mfa status\r")
+            out["line"].append((pty.wait_for(PROMPT, mark, after_cpr=True) - sent) * 1000)
         pty.settle()
         out["rss"] = [pty.peak_rss_kib() / 1024]
     finally:
@@ -273,7 +275,8 @@ def interactive(bench: Bench) -> tuple[list[dict], dict[str, list[float]]]:
     vss, bare = got["vss"], got["bare"]
     figures = []
     for key, name in (("echo", "keystroke to echo (pty)"),
-                      ("enter", "Enter to next prompt, mfa status (pty)")):
+                      ("enter", "Enter to next prompt, mfa status (pty)"),
+                      ("line", "line sent at once to next prompt (pty)")):
         figures.append({"name": name, "unit": "ms", "target": "",
                         "floor_is": "bare prompt (its Enter runs nothing)",
                         "value": {"median": statistics.median(vss[key]), "min": min(vss[key]),
@@ -369,7 +372,12 @@ def reference(bench: Bench) -> tuple[list[dict], str]:
 # -- imports ----------------------------------------------------------------------------
 
 def import_costs(bench: Bench) -> dict[str, Any]:
-    """``-X importtime`` up to the prompt (vss and bare) and through a first command."""
+    """``-X importtime`` up to the prompt (vss and bare) and through a first command.
+
+    Each module's times are the median of ``IMPORT_ROUNDS`` runs (A and B alternating).
+    """
+    runs: dict[str, list[dict[str, bench_imports.Module]]] = {"vss": [], "bare": [],
+                                                                "command": []}
     with tempfile.TemporaryDirectory() as tmp:
         def to_prompt(argv: list[str]) -> dict[str, bench_imports.Module]:
             log = Path(tmp) / "importtime"
@@ -383,11 +391,16 @@ def import_costs(bench: Bench) -> dict[str, Any]:
                     pty.close()
             return bench_imports.parse(log.read_bytes()[:size].decode("utf-8", "replace"))
 
-        vss, bare = to_prompt(VSS), to_prompt(BARE_ARGV)
-        done = subprocess.run([PY, "-X", "importtime", "-m", "vss_shell", "-c", "mfa status"],
-                              capture_output=True, text=True, env=bench.env, timeout=60)
-        command = bench_imports.parse(done.stderr)
+        for _ in range(IMPORT_ROUNDS):
+            runs["vss"].append(to_prompt(VSS))
+            runs["bare"].append(to_prompt(BARE_ARGV))
+            done = subprocess.run([PY, "-X", "importtime", "-m", "vss_shell", "-c",
+                                   "mfa status"], capture_output=True, text=True, env=bench.env,
+                                  timeout=60)
+            runs["command"].append(bench_imports.parse(done.stderr))
+    vss, bare, command = (bench_imports.median_of(runs[k]) for k in ("vss", "bare", "command"))
     return {
+        "rounds": IMPORT_ROUNDS,
         "prompt_total_ms": bench_imports.total_ms(vss),
         "bare_total_ms": bench_imports.total_ms(bare),
         "command_total_ms": bench_imports.total_ms(command),
@@ -430,7 +443,8 @@ def print_table(figures: list[dict], notes: list[str], imports: dict[str, Any]) 
             print(f"  {f['name']}: {f['floor_is']}")
     for note in notes:
         print(f"note: {note}")
-    print(f"\nimports before the prompt: {imports['prompt_total_ms']:.1f} ms "
+    print(f"\nimports (median of {imports['rounds']} runs each) before the prompt: "
+          f"{imports['prompt_total_ms']:.1f} ms "
           f"(bare prompt {imports['bare_total_ms']:.1f} ms); through a first command "
           f"{imports['command_total_ms']:.1f} ms")
     for key, title in (("prompt_costliest", "costliest before the prompt (own time)"),
@@ -442,6 +456,12 @@ def print_table(figures: list[dict], notes: list[str], imports: dict[str, Any]) 
     print("  imported before the prompt and not by the bare prompt (chain heads, cumulative):")
     for m in imports["prompt_not_in_bare"][:25]:
         print(f"    {m['module']:40} {m['cumulative_ms']:7.2f} ms  from {m['imported_by']}")
+    own = imports["prompt_own_modules"]
+    print(f"  our {len(own)} modules before the prompt: "
+          f"{sum(m['self_ms'] for m in own):.1f} ms of their own; costliest:")
+    for m in own[:8]:
+        print(f"    {m['module']:40} {m['self_ms']:7.2f} ms  (cum {m['cumulative_ms']:.2f},"
+              f" from {m['imported_by']})")
 
 
 def main() -> int:

@@ -50,6 +50,18 @@ def parse(text: str) -> dict[str, Module]:
     return modules
 
 
+def median_of(runs: list[dict[str, Module]]) -> dict[str, Module]:
+    """The first run's tree with each module's times the median over ``runs``."""
+    import statistics
+
+    first = runs[0]
+    for name, module in first.items():
+        found = [run[name] for run in runs if name in run]
+        module.self_us = int(statistics.median(m.self_us for m in found))
+        module.cum_us = int(statistics.median(m.cum_us for m in found))
+    return first
+
+
 def costliest(modules: dict[str, Module], count: int = 10) -> list[dict]:
     """The ``count`` modules with the largest own import time."""
     ranked = sorted(modules.values(), key=lambda m: m.self_us, reverse=True)[:count]
@@ -76,11 +88,12 @@ def extra(vss: dict[str, Module], floor: dict[str, Module]) -> list[dict]:
              "imported_by": m.importer()} for m in heads]
 
 
-def own_modules(modules: dict[str, Module], count: int = 10) -> list[dict]:
-    """Our own modules by cumulative cost."""
-    ranked = sorted((m for m in modules.values() if m.own()), key=lambda m: m.cum_us,
-                    reverse=True)[:count]
-    return [{"module": m.name, "cumulative_ms": m.cum_us / 1000} for m in ranked]
+def own_modules(modules: dict[str, Module]) -> list[dict]:
+    """Every module of ours, by own cost (what it does itself, not what it imports)."""
+    ranked = sorted((m for m in modules.values() if m.own()), key=lambda m: m.self_us,
+                    reverse=True)
+    return [{"module": m.name, "self_ms": m.self_us / 1000, "cumulative_ms": m.cum_us / 1000,
+             "imported_by": m.importer()} for m in ranked]
 
 
 def total_ms(modules: dict[str, Module]) -> float:
