@@ -6,19 +6,23 @@ BIN    := $(VENV)/bin
 # What running needs (`pip install -e .`), and that plus the test extras.
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+# setuptools tells every editable install of this layout (config/ installed as
+# vss_shell.defaults) to mind same-named folders: information only, so it is not shown.
+# Deprecation warnings still are.
+PIP := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip
 
 .PHONY: run test lint bench clean venv compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(PIP) install -q --upgrade pip
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(PIP) install -q -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(PIP) install -q -e '.[test]'
 	touch $@ $(RUN_STAMP)
 
 venv: $(RUN_STAMP)
