@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,10 @@ def pct(values: list[float], q: float) -> float:
 def paired(name: str, a: list[float], b: list[float], unit: str, target: str = "",
            floor: str = "") -> dict[str, Any]:
     """A figure and its floor, with the ratio of each pair."""
+    ratio = stats([x / y for x, y in zip(a, b, strict=True) if y])
+    ratio["of_minima"] = min(a) / min(b)  # the least disturbed run of each
     return {"name": name, "unit": unit, "value": stats(a), "floor": stats(b), "floor_is": floor,
-            "ratio": stats([x / y for x, y in zip(a, b, strict=True) if y]), "target": target}
+            "ratio": ratio, "target": target}
 
 
 def single(name: str, a: list[float], unit: str, target: str = "") -> dict[str, Any]:
@@ -236,11 +239,11 @@ def session(bench: Bench, argv: list[str], commands: int) -> dict[str, list[floa
     """Keystrokes, Enter, and ``commands`` lines of ``mfa status`` in one pty session."""
     bench.fresh_history()
     pty = Pty(argv, bench.env)
-    out: dict[str, list[float]] = {"echo": [], "enter": []}
+    out: dict[str, list[float]] = {"echo": [], "first": [], "enter": []}
     try:
         pty.wait_for(PROMPT)
         pty.settle()
-        for _round in range(5):
+        for turn in range(8):
             for char in b"mfa status":
                 if char == ord(" "):
                     pty.send(b" ")
@@ -252,8 +255,10 @@ def session(bench: Bench, argv: list[str], commands: int) -> dict[str, list[floa
             pty.settle()
             mark = len(pty.out)
             sent = pty.send(b"\r")
-            out["enter"].append((pty.wait_for(PROMPT, mark, after_cpr=True) - sent) * 1000)
+            took = (pty.wait_for(PROMPT, mark, after_cpr=True) - sent) * 1000
+            out["enter" if turn else "first"].append(took)
             pty.settle()
+        out["rss_first"] = [pty.peak_rss_kib() / 1024]
         out["line"] = []
         for _ in range(commands):
             mark = len(pty.out)
@@ -275,7 +280,8 @@ def interactive(bench: Bench) -> tuple[list[dict], dict[str, list[float]]]:
     vss, bare = got["vss"], got["bare"]
     figures = []
     for key, name in (("echo", "keystroke to echo (pty)"),
-                      ("enter", "Enter to next prompt, mfa status (pty)"),
+                      ("first", "first Enter to next prompt, mfa status (pty)"),
+                      ("enter", "later Enter to next prompt, mfa status (pty)"),
                       ("line", "line sent at once to next prompt (pty)")):
         figures.append({"name": name, "unit": "ms", "target": "",
                         "floor_is": "bare prompt (its Enter runs nothing)",
@@ -287,7 +293,8 @@ def interactive(bench: Bench) -> tuple[list[dict], dict[str, list[float]]]:
                                   "n": len(bare[key])},
                         "ratio": {"median": statistics.median(vss[key])
                                   / statistics.median(bare[key])}})
-    return figures, {"vss": vss["rss"], "bare": bare["rss"]}
+    return figures, {"vss": vss["rss"], "bare": bare["rss"], "vss_first": vss["rss_first"],
+                     "bare_first": bare["rss_first"]}
 
 
 def in_process() -> list[dict]:
@@ -321,26 +328,29 @@ def in_process() -> list[dict]:
     event = CompleteEvent(completion_requested=True)
     for text in prefixes:  # warm up
         list(completer.get_completions(Document(text), event))
-    completion = []
-    for text in prefixes:
-        doc = Document(text)
-        start = time.perf_counter_ns()
-        list(completer.get_completions(doc, event))
-        completion.append((time.perf_counter_ns() - start) / 1e6)
-    lexing = []
-    for line in lines * 20:
-        start = time.perf_counter_ns()
-        lexer.line_tokens(line)
-        lexing.append((time.perf_counter_ns() - start) / 1e6)
+    def best(run: Callable[[], object]) -> float:
+        """The fastest of five runs, in ms: the code's cost, not the scheduler's."""
+        times = []
+        for _ in range(5):
+            start = time.perf_counter_ns()
+            run()
+            times.append(time.perf_counter_ns() - start)
+        return min(times) / 1e6
+
+    documents = [Document(text) for text in prefixes]
+    completion = [best(lambda d=d: list(completer.get_completions(d, event)))
+                  for d in documents]
+    lexing = [best(lambda line=line: lexer.line_tokens(line)) for line in lines]
 
     def fig(name: str, values: list[float], target: str = "") -> dict:
         return {"name": name, "unit": "ms", "target": target,
                 "value": {"median": statistics.median(values), "p99": pct(values, 0.99),
                           "min": min(values), "max": max(values), "n": len(values)}}
 
-    return [fig(f"completion, {len(prefixes)} prefixes of {len(lines)} commands", completion,
+    return [fig(f"completion, {len(prefixes)} prefixes of {len(lines)} commands (best of 5)",
+                completion,
                 "p99 < 1 ms"),
-            fig(f"lexer, per line ({len(lines)} lines)", lexing)]
+            fig(f"lexer, per line ({len(lines)} lines, best of 5)", lexing)]
 
 
 # -- 6: the reference -------------------------------------------------------------------
@@ -427,7 +437,7 @@ def _span(s: dict[str, float], unit: str) -> str:
 def print_table(figures: list[dict], notes: list[str], imports: dict[str, Any]) -> None:
     print(f"vss-shell benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"median [min-max]{' (quick)' if QUICK else ''}")
-    print(f"{'figure':58} {'value':34} {'floor':34} {'ratio':22} target")
+    print(f"{'figure':58} {'value':34} {'floor':34} {'ratio: median [min-max]':36} target")
     for f in figures:
         value = _span(f["value"], f["unit"]) + (f" {f['unit']}" if f["unit"] else "")
         floor = _span(f["floor"], f["unit"]) if "floor" in f else ""
@@ -436,7 +446,9 @@ def print_table(figures: list[dict], notes: list[str], imports: dict[str, Any]) 
             r = f["ratio"]
             ratio = (f"{r['median']:.2f}x [{r['min']:.2f}-{r['max']:.2f}]" if "min" in r
                      else f"{r['median']:.2f}x")
-        print(f"{f['name']:58} {value:34} {floor:34} {ratio:22} {f.get('target', '')}")
+            if "of_minima" in r:
+                ratio += f" min/min {r['of_minima']:.2f}x"
+        print(f"{f['name']:58} {value:34} {floor:34} {ratio:36} {f.get('target', '')}")
     print("floors:")
     for f in figures:
         if f.get("floor_is"):
@@ -484,6 +496,8 @@ def main() -> int:
             figures += pty_figures
             figures.append(paired("peak RSS at the prompt", prompt_rss["vss"], prompt_rss["bare"],
                                   "MiB", "", "bare prompt"))
+            figures.append(paired("peak RSS after 8 commands (pty)", pty_rss["vss_first"],
+                                  pty_rss["bare_first"], "MiB", "", "bare prompt, same lines"))
             figures.append(paired(f"peak RSS after {PTY_COMMANDS} commands (pty)", pty_rss["vss"],
                                   pty_rss["bare"], "MiB", "< 40 MiB",
                                   "bare prompt, same lines"))
