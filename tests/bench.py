@@ -58,7 +58,7 @@ BARE = (
     "        break\n"
 )
 QUICK = os.environ.get("VSS_BENCH_QUICK") == "1"  # fewer rounds, to try the bench out
-ROUNDS = 3 if QUICK else 11
+ROUNDS = 3 if QUICK else 15
 IMPORT_ROUNDS = 2 if QUICK else 5
 PIPED_N = 200 if QUICK else 1000
 DELAYED_N = 30 if QUICK else 100
