@@ -37,8 +37,8 @@ class Account:
 
     @classmethod
     def from_config(cls, config: AccountConfig, started: str) -> Account:
-        """A live account; one configured with ``mfa_method`` starts enabled at ``started``."""
-        enabled = config.mfa_method is not None
+        """A live account as configured; MFA on without ``enabled_on`` is on since ``started``."""
+        enabled = config.mfa_method is not None and not config.pending
         return cls(
             username=config.username,
             password=config.password,
@@ -48,7 +48,9 @@ class Account:
             method=config.mfa_method,
             enabled=enabled,
             secret=config.mfa_secret,
-            enabled_on=started if enabled else None,
+            enabled_on=config.enabled_on or (started if enabled else None),
+            disabled_on=config.disabled_on,
+            recovery_codes=list(config.recovery_codes),
         )
 
     def start_enrolment(self, method: str, secret: str | None, recovery_codes: list[str]) -> None:

@@ -19,6 +19,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _delay_ms(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number of milliseconds") from None
+    if not 0 <= value <= 60_000:
+        raise argparse.ArgumentTypeError("must be 0 to 60000 milliseconds")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vss-emulator",
@@ -36,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="token lifetime (default 3600)",
     )
+    parser.add_argument(
+        "--delay-ms",
+        type=_delay_ms,
+        default=0,
+        metavar="MS",
+        help="hold back every API answer by MS milliseconds (default 0)",
+    )
     return parser
 
 
@@ -43,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Serve until SIGINT/SIGTERM; print ``listening on URL`` first. Exit 2 on bad accounts."""
     args = _parser().parse_args(argv)
     try:
-        emulator = Emulator(accounts_file=args.accounts, token_ttl=args.token_ttl)
+        emulator = Emulator(
+            accounts_file=args.accounts, token_ttl=args.token_ttl, delay=args.delay_ms / 1000
+        )
     except AccountsError as exc:
         print(f"vss-emulator: {exc}", file=sys.stderr)
         return 2

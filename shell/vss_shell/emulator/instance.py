@@ -35,9 +35,13 @@ class Emulator:
         token_ttl: int = 3600,
         clock: Callable[[], float] | None = None,
         log: TextIO | None = _STDERR,
+        delay: float = 0.0,
     ) -> None:
         if accounts is not None and accounts_file is not None:
             raise ValueError("give accounts or accounts_file, not both")
+        if not 0.0 <= delay <= 60.0:
+            raise ValueError("delay must be between 0 and 60 seconds")
+        self._delay = delay
         if accounts is not None:
             configs = parse_accounts(accounts)
         elif accounts_file is not None:
@@ -58,7 +62,7 @@ class Emulator:
         """Serve on ``host:port`` (0: any free port) in a daemon thread; return the base URL."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
-        server = EmulatorServer((host, port), self._state)
+        server = EmulatorServer((host, port), self._state, delay=self._delay)
         self._server = server
         self._port = server.server_address[1]
         self._url = (

@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,10 +58,12 @@ class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], state: EmulatorState) -> None:
+    def __init__(self, address: tuple[str, int], state: EmulatorState, delay: float = 0.0) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.state = state
+        #: Seconds each API answer waits before it is sent (a slower network or server).
+        self.delay = delay
         self._clients: set[socket.socket] = set()
         self._clients_lock = threading.Lock()
         super().__init__(address, EmulatorHandler)
@@ -140,6 +143,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             if path.startswith("/_emulator/"):
                 self._send(200, self._hook(path, body))
                 return
+            if self.server.delay > 0:
+                time.sleep(self.server.delay)
             self._api(path, body)
         except ApiError as exc:
             self._send(exc.status, exc.body, exc.headers)
@@ -180,18 +185,26 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
 
     def _hook(self, path: str, body: bytes) -> Any:
-        """The test hooks under ``/_emulator/``."""
+        """The test hooks under ``/_emulator/``.
+
+        ``GET /_emulator/stats`` gives the counters; ``DELETE /_emulator/stats`` gives
+        them and zeroes them (a benchmark's next measurement starts from nothing).
+        """
         state = self.server.state
-        want = {PATH_EMU_OUTBOX: "GET", PATH_EMU_STATS: "GET"}.get(path, "POST")
+        want = {PATH_EMU_OUTBOX: ("GET",), PATH_EMU_STATS: ("GET", "DELETE")}.get(path, ("POST",))
         if path not in (PATH_EMU_OUTBOX, PATH_EMU_STATS, PATH_EMU_FAIL, PATH_EMU_CLOCK):
             raise ApiError(404, f"no such emulator hook: {path}")
-        if self.command != want:
-            raise ApiError(405, f"{self.command} is not allowed here", {"Allow": want})
+        if self.command not in want:
+            allow = ", ".join(want)
+            raise ApiError(405, f"{self.command} is not allowed here", {"Allow": allow})
         if path == PATH_EMU_OUTBOX:
             to = parse_qs(urlsplit(self.path).query).get("to", [None])[0]
             return state.outbox(to)
         if path == PATH_EMU_STATS:
-            return state.stats()
+            stats = state.stats()
+            if self.command == "DELETE":
+                state.reset_stats()
+            return stats
         payload = _json_object(body)
         try:
             if path == PATH_EMU_FAIL:

@@ -139,7 +139,7 @@ class EmulatorState:
             return {"requests": dict(self._requests), "connections": self._connections}
 
     def reset_stats(self) -> None:
-        """Zero the statistics."""
+        """Zero the statistics (connections still open count again only if they reconnect)."""
         with self._lock:
             self._requests.clear()
             self._connections = 0
