@@ -111,11 +111,12 @@ def ls(ctx: Context, a: Args) -> list[dict[str, Any]]:
 
 def show(ctx: Context, a: Args) -> list[dict[str, Any]]:
     """A profile's values; for the active one, where each value came from."""
+    name = a.name or ctx.settings.name
+    raw = ctx.store.raw(name)
+    if raw is not None and (name != ctx.settings.name or ctx.settings.blocked):
+        _say_problem(ctx)  # broken: what the file says, each bad value marked
+        return [_raw_row(key, raw) for key in PROFILE_KEYS]
     if a.name and a.name != ctx.settings.name:
-        raw = ctx.store.raw(a.name)
-        if raw is not None:  # broken: what the file says, each bad value marked
-            _say_problem(ctx)
-            return [_raw_row(key, raw) for key in PROFILE_KEYS]
         profile = _store_call(ctx.store.get, a.name)
         _say_problem(ctx)
         return [{"key": key, "value": getattr(profile, key),
