@@ -509,3 +509,103 @@ def test_profile_use_keeps_options_and_variables(vss: Run, emulator: Emulator) -
         where = "the command line" if args else "VSS_USER"
         assert f"({emulator.url}; username from {where}); logged out." \
             in r.stderr, str(r)
+
+
+# --- an edit of the active profile applies at once, and says what it did ------------------
+
+TOKEN_REQ = "POST /auth/request-token"
+
+
+def test_a_profile_edit_changes_the_next_commands_output(vss: Run, work: Path) -> None:
+    """-o on a command > the latest of `set output` and the profile's value."""
+    r = vss("--profile", "work", "-c", "whoami; profile set output json; whoami; "
+            "set output table; whoami; profile set output json; whoami; whoami -o table",
+            VSS_USER_PASS="demo-pass")
+    assert r.returncode == 0, str(r)
+    blocks = r.stdout.split("\n\n")
+    kinds = ["json" if line.startswith("{") else "table"
+             for block in blocks for line in block.splitlines()[:1]]
+    # table; {"ok"} + JSON whoami; table (set output); {"ok"} + JSON; table (-o table)
+    assert r.stdout.startswith("profile ") and kinds[0] == "table", str(r)
+    docs = [line for line in r.stdout.splitlines() if line.startswith("{")]
+    assert len(docs) == 4 and docs[0] == docs[2] == '{"ok":true}', str(r)
+    assert r.stdout.rstrip().endswith("mfa_method     -"), "whoami -o table wins"
+    assert r.stdout.count("profile        work") == 3, str(r)
+    assert "work: output = json" in r.stderr and "logged out" not in r.stderr
+
+
+def test_preferences_never_log_out_connection_changes_say_so(
+        vss: Run, work: Path, emulator: Emulator) -> None:
+    port = emulator.url.rsplit(":", 1)[1]
+    r = vss("--profile", "work", "-c",
+            "login; profile set timeout 5; profile set output table; "
+            "profile set mfa_method AUTHENTICATOR; mfa status; profile set mfa_method ''; "
+            f"profile set endpoint http://localhost:{port}; mfa status; "
+            "profile set token_cache false; profile set timeout 600",
+            VSS_USER_PASS="demo-pass")
+    assert r.returncode == 0, str(r)
+    said = [line for line in r.stderr.splitlines() if line.startswith("work: ")]
+    assert said == [
+        "work: timeout = 5", "work: output = table", "work: mfa_method = AUTHENTICATOR",
+        "work: mfa_method unset",
+        f"work: endpoint = http://localhost:{port}; logged out, the next command logs in again",
+        "work: token_cache = false; logged out, the next command logs in again",
+        "work: timeout = 600"], str(r)
+    # One login for the first endpoint (timeout, output, method kept it), one for the new.
+    assert emulator.stats()["requests"].get(TOKEN_REQ) == 2, emulator.stats()
+
+
+def test_an_option_over_the_edited_key_is_said(vss: Run, work: Path, emulator: Emulator) -> None:
+    r = vss("--profile", "work", "-o", "json", "-c", "profile set output table; whoami",
+            VSS_USER_PASS="demo-pass")
+    assert r.returncode == 0, str(r)
+    assert "work: output = table (this session keeps output from the command line)" in r.stderr
+    assert json_lines(r.stdout)[-1]["profile"] == "work"
+
+
+def test_a_new_timeout_reaches_the_client_and_keeps_the_token(
+        work: Path, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from vss_shell.commands import table
+    from vss_shell.context import Context
+    from vss_shell.credentials import CredentialSources
+    from vss_shell.dispatch import execute
+    from vss_shell.profiles import ProfileStore, resolve
+    from vss_shell.session import Session
+    from vss_shell.ui import BatchUI
+
+    store = ProfileStore(work).load()
+    sources = CredentialSources({"VSS_USER_PASS": "demo-pass"})
+    ui = BatchUI(stdout=io.StringIO(), stderr=io.StringIO())
+
+    def session_for(name: str) -> Session:
+        return Session(resolve(store, profile=name, options={"token_cache": False}, env={}),
+                       sources)
+
+    ctx = Context(table(), ui, session_for("work"), store, session_factory=session_for)
+    execute(ctx, ["mfa", "status"])
+    token, session = ctx.session.token, ctx.session
+    assert token is not None and session.client.timeout == 30.0
+    execute(ctx, ["profile", "set", "timeout", "7"])
+    assert ctx.session is session and session.token is token  # not logged out
+    assert session.client.timeout == 7.0  # a new client, with the new timeout
+    execute(ctx, ["mfa", "status"])
+    assert emulator.stats()["requests"].get(TOKEN_REQ) == 1
+    execute(ctx, ["profile", "set", "verify_tls", "false"])
+    assert ctx.session is not session and ctx.session.token is None
+    ctx.session.close()
+
+
+# --- piped results -------------------------------------------------------------------------
+
+
+def test_piped_tables_are_set_apart_json_lines_are_not(vss: Run, work: Path) -> None:
+    r = vss("--profile", "work", "-c", "profile ls; profile show; whoami")
+    assert r.returncode == 0, str(r)
+    blocks = r.stdout.split("\n\n")
+    assert [b.splitlines()[0].split()[0] for b in blocks] == ["ACTIVE", "KEY", "profile"]
+    assert not r.stdout.startswith("\n") and not r.stdout.endswith("\n\n")
+    r = vss("--profile", "work", "-o", "json", "-c", "profile ls; profile show; whoami")
+    assert r.returncode == 0, str(r)
+    assert "\n\n" not in r.stdout and len(json_lines(r.stdout)) == 3

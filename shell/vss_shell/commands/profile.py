@@ -166,6 +166,13 @@ def add(ctx: Context, a: Args) -> None:
     ctx.ui.info(f"Added profile {a.name}.")
 
 
+def _shown(value: Any) -> str:
+    """A value as ``profile set`` takes it: true/false, 5 (not 5.0)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def set_key(ctx: Context, a: Args) -> None:
     """Change one key of a profile (the active one when NAME is left out); on the
     active profile the change applies at once, and the line says what it did."""
@@ -174,7 +181,8 @@ def set_key(ctx: Context, a: Args) -> None:
     else:
         name, key, value = a.first, a.second, a.value
     profile = _store_call(ctx.store.set, name, key, value)
-    said = f"{name}: {key} = {getattr(profile, key)}" if value != "" else f"{name}: {key} unset"
+    said = f"{name}: {key} = {_shown(getattr(profile, key))}" if value != "" else \
+        f"{name}: {key} unset"
     if name == ctx.settings.name:
         if ctx.refresh_profile(key):
             said += "; logged out, the next command logs in again"
