@@ -608,3 +608,29 @@ def test_file_fixed_after_load_takes_writes_again(user_file):
     store.add("new", "https://x.example.org")
     assert store.problem is None
     assert set(ProfileStore(user_file).load().names()) >= {"work", "new"}
+
+
+# --- start-up cost ---
+
+
+def test_reading_profiles_imports_nothing_heavy(user_file, tmp_path):
+    """On the way to the first prompt: no tomli_w, difflib, json, subprocess, tempfile
+    (tempfile: once files.py no longer imports it)."""
+    import subprocess
+    import sys
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text(USER_FILE.replace("timeout = 12", 'timeout = "x"'))
+    code = (
+        "import sys\n"
+        "from vss_shell import cli, context, paths, shipped\n"
+        "from vss_shell.profiles import ProfileStore, resolve\n"
+        f"for path in ({str(user_file)!r}, {str(broken)!r}):\n"
+        "    resolve(ProfileStore(path).load(), env={})\n"
+        "cli.build_parser()\n"
+        "heavy = ('tomli_w', 'difflib', 'json', 'subprocess', 'tempfile')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.split() in ([], ["tempfile"]), done.stdout + done.stderr

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vss_shell import output
-
 if TYPE_CHECKING:
     from vss_shell.commands.table import Table
     from vss_shell.emulator import Emulator
@@ -61,6 +59,8 @@ class Context:
         In a pipe a table is set apart from the result before it by a blank line;
         JSON Lines stay one document a line.
         """
+        from vss_shell import output  # json: not on the way to the first prompt
+
         fmt = fmt or self.output
         if data is None:
             if fmt != "json" or self.pretty_json:

@@ -357,15 +357,14 @@ def _profile(name: str, table: dict[str, Any]) -> Profile:
     return Profile(name=name, extra=extra, explicit=frozenset(values), **values)
 
 
-@dataclass
 class _Survey:
     """What a parsed file holds: the good profiles, the broken ones, and every problem."""
 
-    profiles: dict[str, Profile]
-    default: str
-    order: list[str]
-    broken: dict[str, tuple[_SchemaError, dict[str, Any]]] = field(default_factory=dict)
-    errors: list[_SchemaError] = field(default_factory=list)
+    def __init__(self, profiles: dict[str, Profile], default: str, order: list[str],
+                 broken: dict[str, tuple[_SchemaError, dict[str, Any]]],
+                 errors: list[_SchemaError]) -> None:
+        self.profiles, self.default, self.order = profiles, default, order
+        self.broken, self.errors = broken, errors
 
 
 def _survey(doc: dict[str, Any]) -> _Survey:
@@ -557,17 +556,16 @@ def _read_text(path: Path) -> str:
         raise _Unreadable("not UTF-8 text", data[: exc.start].count(b"\n") + 1) from None
 
 
-@dataclass
 class _Reading:
     """One read of the file: the document, what is usable in it, and what is not."""
 
-    doc: dict[str, Any]
-    profiles: dict[str, Profile]
-    default: str
-    order: list[str]
-    problem: str | None = None
-    #: Profiles that do not parse: name -> (``FILE:LINE: message``, the raw table).
-    broken: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    def __init__(self, doc: dict[str, Any], profiles: dict[str, Profile], default: str,
+                 order: list[str], problem: str | None = None,
+                 broken: dict[str, tuple[str, dict[str, Any]]] | None = None) -> None:
+        self.doc, self.profiles, self.default, self.order = doc, profiles, default, order
+        self.problem = problem
+        #: Profiles that do not parse: name -> (``FILE:LINE: message``, the raw table).
+        self.broken = broken or {}
 
 
 class ProfileStore:
