@@ -81,7 +81,7 @@ def test_a_broken_file_sends_nothing_anywhere(vss: Run, tmp_path: Path, emulator
     assert r.returncode == 2, str(r)
     assert r.stderr.startswith(f"-c:1: {path}:{line}: "), str(r)
     assert words in r.stderr and len(r.stderr.splitlines()) == 1, str(r)
-    assert "no request is sent until the profiles file is fixed" in r.stderr
+    assert "no request is sent until the file is fixed" in r.stderr
     assert "\x1b" not in r.output and "Traceback" not in r.output
     assert "hunter22" not in r.output and PRODUCTION not in r.output
     assert emulator.stats()["requests"] == {}, "a request went out"
@@ -234,3 +234,29 @@ def test_no_username_asked_before_the_block(vss: Run, tmp_path: Path,
     assert r.returncode == 2, str(r)
     assert r.stderr.startswith(f"-c:1: {path}:5: "), str(r)
     assert os.listdir(path.parent) == ["profiles.toml"]
+
+
+def test_at_the_prompt_a_blocked_command_is_one_line_and_the_shell_goes_on(
+        tmp_path: Path, emulator: Emulator) -> None:
+    from pty_helpers import Terminal, shell_env
+
+    path = write_profiles(tmp_path, good_file(emulator) + 'timeout = "abc"\n')
+    env = shell_env(tmp_path, VSS_USER="demo", VSS_USER_PASS="demo-pass")
+    term = Terminal([], cwd=tmp_path, env=env)
+    try:
+        screen = term.wait_for("vss (work) >")
+        squeezed = "".join(screen.split())  # long lines wrap
+        assert f"warning:{path}:6:profile'work':timeoutmustbeanumber" in squeezed, screen
+        assert "profilework(noserver:theprofilesfileisbroken),demo" in squeezed, screen
+        term.line("mfa status")
+        screen = term.wait_for(lambda text: text.count("vss (work) >") == 2)
+        errors = [row for row in term.rows() if row.startswith(f"error: {path}:6: ")]
+        assert len(errors) == 1, screen  # the command's one line (wrapped, if long)
+        assert "Traceback" not in screen
+        term.line("set output json")
+        term.wait_for("output = json")
+        term.key("ctrl-d")
+        assert term.wait_exit() == 0
+    finally:
+        term.close()
+    assert emulator.stats()["requests"] == {}

@@ -280,7 +280,10 @@ def banner(ctx: Any) -> str:
         return (f"{head}: demo mode, on a local emulator at {ctx.settings.endpoint}\n"
                 f"Account 'demo', password '{_demo_password()}' (already given). What the\n"
                 "emulator sends by email or SMS appears here as it is sent; 'outbox' lists\n"
-                "it again. Type 'help' for commands, Tab to complete, Ctrl-D to leave.")
+                "it again. Profiles, tokens and history stay in a throwaway folder, removed\n"
+                "at exit. Type 'help' for commands, Tab to complete, Ctrl-D to leave.")
     user = ctx.session.username or "no user yet"
-    return (f"{head}: profile {ctx.settings.name} ({ctx.settings.endpoint}), {user}\n"
+    where = "no server: the profiles file is broken" if ctx.settings.blocked \
+        else ctx.settings.endpoint
+    return (f"{head}: profile {ctx.settings.name} ({where}), {user}\n"
             "Type 'help' for commands, Tab to complete, Ctrl-D to leave.")

@@ -917,7 +917,7 @@ def resolve(
     if store.problem is not None and not sources["endpoint"].startswith(("option", "env")):
         # Never the shipped default nor a guess: a script's `--yes` would act on the
         # wrong server. Nothing of the token cache is touched either.
-        blocked = (f"{store.problem_for(name)}; no request is sent until the profiles file "
+        blocked = (f"{store.problem_for(name)}; no request is sent until the file "
                    "is fixed (or --endpoint is given)")
         values["endpoint"] = values["endpoint"] or ""
         values["token_cache"], sources["token_cache"] = False, "profiles file broken"
