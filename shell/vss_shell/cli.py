@@ -119,14 +119,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bool) -> int:
     demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
-    clashing = [flag for flag, value in (("--profile", opts.profile not in (None, "demo")),
-                                         ("--endpoint", opts.endpoint), ("--user", opts.user),
-                                         ("--config", opts.config), ("--history", opts.history))
-                if value]
-    if demo and clashing:
-        ui.error(f"vss: demo mode runs its own emulator and account, and keeps its files "
-                 f"in a throwaway folder; leave out {' and '.join(clashing)}")
-        return 2
+    for why, given in (("runs its own emulator and account", (
+            ("--profile", opts.profile not in (None, "demo")), ("--endpoint", opts.endpoint),
+            ("--user", opts.user))), ("keeps its files in a throwaway folder", (
+            ("--config", opts.config), ("--history", opts.history)))):
+        clashing = [flag for flag, value in given if value]
+        if demo and clashing:
+            ui.error(f"vss: demo mode {why}; leave out {' and '.join(clashing)}")
+            return 2
     if not demo:
         return _session(opts, env, ui, interactive, Files.user(opts))
     _exit_on_signals()  # SIGTERM, SIGHUP: the throwaway folder is removed all the same
