@@ -13,6 +13,7 @@ import pytest
 from vss_shell import paths, shipped
 from vss_shell.profiles import (
     PROFILE_KEYS,
+    BadValue,
     Profile,
     ProfileError,
     ProfileStore,
@@ -172,9 +173,17 @@ def test_set_parses_values(store):
     ("key", "value", "message"),
     [
         ("timeout", "soon", "number of seconds"),
-        ("timeout", "0", "greater than 0"),
-        ("timeout", "-1", "greater than 0"),
-        ("timeout", "nan", "greater than 0"),
+        ("timeout", "0", "more than 0 and at most 600 seconds, not 0"),
+        ("timeout", "-1", "more than 0 and at most 600 seconds, not -1"),
+        ("timeout", "nan", "more than 0 and at most 600 seconds, not nan"),
+        ("timeout", "inf", "at most 600 seconds, not inf"),
+        ("timeout", "-inf", "at most 600 seconds, not -inf"),
+        ("timeout", "1e300", "at most 600 seconds, not 1e\\+300"),
+        ("timeout", "600.5", "at most 600 seconds, not 600.5"),
+        ("username", "a\x1b]0;title\x07", "without control characters"),
+        ("username", "a\x9bb", "without control characters"),
+        ("endpoint", "https://a\x1b[2J.example.org", "control characters"),
+        ("endpoint", "https://a b.example.org", "spaces"),
         ("verify_tls", "maybe", "true or false"),
         ("output", "yaml", "one of table, json"),
         ("mfa_method", "PIGEON", "one of EMAIL, AUTHENTICATOR, SMS"),
@@ -187,7 +196,7 @@ def test_set_parses_values(store):
     ],
 )
 def test_set_refuses_bad_values(store, key, value, message):
-    with pytest.raises(ProfileError, match=message):
+    with pytest.raises(BadValue, match=message):
         store.set("demo", key, value)
     assert not store.path.exists()
 
@@ -275,17 +284,22 @@ def test_secret_keys_refused(store, key):
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "line"),
     [
-        'password = "hunter2"\n',
-        '[profiles.work.auth]\napi_token = "x"\n',
+        ('password = "hunter2"\n', 16),  # in [profiles.work.notes]
+        ('[profiles.work.auth]\napi_token = "x"\n', 17),
+        ('[plugins.x]\ny.passwd = "x"\n', 17),
     ],
 )
-def test_secret_keys_in_file_are_a_problem(user_file, text):
+def test_secret_keys_in_file_are_a_problem(user_file, text, line):
     user_file.write_text(USER_FILE + text)
     store = ProfileStore(user_file).load()
+    assert store.problem.startswith(f"{user_file}:{line}: "), store.problem
     assert "looks like a secret" in store.problem
-    assert store.names() == ["cloud-api", "vss-api", "demo"]
+    assert "hunter2" not in store.problem
+    # Never the shipped profiles instead: what parses on its own, or nothing.
+    assert store.names() in (["work"], [])
+    assert resolve(store, env={}).blocked
 
 
 # --- round trip ---
@@ -308,47 +322,128 @@ def test_round_trip_keeps_unknown_keys_and_stable_bytes(user_file):
     assert user_file.read_bytes() == first
 
 
-# --- a broken file is never overwritten ---
+# --- a broken file is never overwritten, nor replaced by the shipped profiles ---
 
 
 @pytest.mark.parametrize(
-    ("text", "line", "column", "words"),
+    ("text", "line", "words", "usable"),
     [
-        (USER_FILE.replace('username = "jdoe"', "username = jdoe"), 10, 12, "Invalid value"),
-        (USER_FILE.replace('endpoint = "https://vss.example.org"', "endpoint = 5"), 9, 12, "URL"),
-        (USER_FILE.replace("timeout = 12", "timeout = -3"), 11, 11, "greater than 0"),
-        (USER_FILE.replace('default = "work"', 'default = "home"'), 2, 11, "names no profile"),
+        (USER_FILE.replace('username = "jdoe"', "username = jdoe"), 10, "Invalid value", []),
+        (USER_FILE.replace('endpoint = "https://vss.example.org"', "endpoint = 5"), 9,
+         "profile 'work': endpoint must be a URL", []),
+        (USER_FILE.replace('"https://vss.example.org"', '"http://vss.example.org"'), 9,
+         "plain http", []),
+        (USER_FILE.replace("timeout = 12", 'timeout = "abc"'), 11,
+         "profile 'work': timeout must be a number", []),
+        (USER_FILE.replace("timeout = 12", "timeout = -3"), 11, "more than 0", []),
+        (USER_FILE.replace("timeout = 12", "timeout = 1e300"), 11, "at most 600", []),
+        (USER_FILE.replace('default = "work"', 'default = "home"'), 2,
+         "default = 'home' names no profile", ["work"]),
+        (USER_FILE + '\n[profiles.other]\nendpoint = "https://o.example"\noutput = "xml"\n',
+         19, "profile 'other': output must be one of", ["work"]),
+        (USER_FILE.replace('username = "jdoe"', 'username = "\\u001b]0;x\\u0007"'), 10,
+         "username must be a non-empty string without control characters", []),
+        (USER_FILE.replace('username = "jdoe"', 'username = "\x1b[2J"'), 10,
+         "Illegal character '\\x1b'", []),
+        ('x = ' + '[' * 100_000 + '\n', 1, "nested more than 16 levels deep", []),
+        ('x = ' + '{ a = ' * 5_000 + '\n', 1, "nested more than 16 levels deep", []),
+        ('x' + '.x' * 100_000 + ' = 1\n', 1, "nested more than 16 levels deep", []),
+        ('[x' + '.x' * 100_000 + ']\n', 1, "nested more than 16 levels deep", []),
+        ('[a]\nb = 1\nc = ' + '[' * 20 + ']' * 20 + '\n', 3, "nested more than 16 levels", []),
+        ('[profiles.a]\nendpoint = "https://a.example"\ntimeout = ' + '9' * 5000 + '\n', None,
+         "cannot read it", []),
+        ("default = [\n", 2, "(at end of document)", []),
     ],
 )
-def test_broken_file_is_reported_and_never_overwritten(user_file, text, line, column, words):
+def test_broken_file_is_reported_and_never_overwritten(user_file, text, line, words, usable):
     user_file.write_text(text)
     before = user_file.read_bytes()
     store = ProfileStore(user_file).load()
-    assert store.problem.startswith(f"{user_file}: ")
-    assert f"(at line {line}, column {column})" in store.problem
+    where = f"{user_file}:{line}: " if line else f"{user_file}: "
+    assert store.problem.startswith(where), store.problem
     assert words in store.problem
-    assert "\n" not in store.problem
-    assert store.names() == ["cloud-api", "vss-api", "demo"]  # shipped fallback
+    assert "\n" not in store.problem and "\x1b" not in store.problem
+    assert store.names() == usable  # never the shipped profiles in its place
+    settings = resolve(store, env={})
+    assert settings.blocked and settings.blocked.startswith(store.problem_for(settings.name))
+    assert settings.endpoint != "https://cloud-api.eis.utoronto.ca"
+    assert not settings.token_cache
     attempts = [
         lambda: store.add("new", "https://x.example.org"),
-        lambda: store.set("demo", "timeout", "3"),
-        lambda: store.unset("demo", "username"),
-        lambda: store.set_default("demo"),
-        lambda: store.remove("vss-api"),
+        lambda: store.set("work", "timeout", "3"),
+        lambda: store.unset("work", "username"),
+        lambda: store.set_default("work"),
+        lambda: store.remove("work"),
     ]
     for attempt in attempts:
-        with pytest.raises(ProfileError, match="not changing the file until it is fixed"):
+        with pytest.raises(ProfileError):
             attempt()
     assert user_file.read_bytes() == before
     # No temporary file is left behind (the lock file may stay, as after any write).
     assert sorted(set(os.listdir(user_file.parent)) - {"profiles.toml.lock"}) == ["profiles.toml"]
 
 
+def test_writes_to_a_broken_file_say_why(user_file):
+    user_file.write_text(USER_FILE.replace("timeout = 12", 'timeout = "abc"'))
+    store = ProfileStore(user_file).load()
+    with pytest.raises(ProfileError, match=rf"^{user_file}:11: profile 'work': timeout .*"
+                                           "not changing the file until it is fixed"):
+        store.add("new", "https://x.example.org")
+
+
+def test_an_explicit_endpoint_is_not_blocked(user_file):
+    """The person named the server: the file's problem is a warning, not a block; the
+    profile's own values are used only when it parses on its own."""
+    user_file.write_text(USER_FILE + '\n[profiles.bad]\nendpoint = "https://b.example"\n'
+                                     'timeout = "x"\n')
+    store = ProfileStore(user_file).load()
+    for options, env in (({"endpoint": "https://e.example"}, {}),
+                         ({}, {"VSS_ENDPOINT": "https://e.example"})):
+        settings = resolve(store, options=options, env=env)
+        assert settings.blocked is None and settings.endpoint == "https://e.example"
+        assert (settings.name, settings.username, settings.timeout) == ("work", "jdoe", 12.0)
+        bad = resolve(store, profile="bad", options=options, env=env)
+        assert bad.blocked is None and bad.timeout == 30.0
+    blocked = resolve(store, env={})
+    assert blocked.blocked.startswith(f"{user_file}:19: profile 'bad': timeout")
+    assert blocked.endpoint == "https://vss.example.org"  # shown; never reached
+    assert resolve(store, profile="bad", env={}).blocked.startswith(f"{user_file}:19:")
+
+
+@pytest.mark.parametrize("how", ["VSS_PROFILE", "option"])
+def test_a_missing_profile_with_a_broken_file_is_blocked_not_an_error(user_file, how):
+    user_file.write_text("default = [\n")
+    store = ProfileStore(user_file).load()
+    env = {"VSS_PROFILE": "work"} if how == "VSS_PROFILE" else {}
+    options = {"profile": "work"} if how == "option" else {}
+    settings = resolve(store, options=options, env=env)
+    assert settings.name == "work" and settings.blocked.startswith(f"{user_file}:2: ")
+    with pytest.raises(ProfileError, match="no profile named 'nope'"):  # a sound file: error
+        resolve(ProfileStore(user_file.with_name("none.toml")).load(), profile="nope", env={})
+
+
+def test_a_profiles_file_that_is_no_file(home):
+    path = paths.profiles_path()
+    path.mkdir(parents=True)  # a folder (root reads any file, so not chmod 000)
+    store = ProfileStore(path).load()
+    assert store.problem == f"{path}: cannot read it: Is a directory"
+    assert resolve(store, env={}).blocked
+    fifo = path.parent / "fifo.toml"
+    os.mkfifo(fifo)
+    assert "regular file" in ProfileStore(fifo).load().problem  # and it did not block
+    big = path.parent / "big.toml"
+    big.write_text("# " + "x" * 300_000 + "\n")
+    assert "larger than 256 KiB" in ProfileStore(big).load().problem
+    latin = path.parent / "latin.toml"
+    latin.write_bytes(b'# ok\ndefault = "\xff"\n')
+    assert ProfileStore(latin).load().problem == f"{latin}:2: not UTF-8 text"
+
+
 def test_file_broken_after_load_is_not_overwritten(user_file):
     store = ProfileStore(user_file).load()
     assert store.problem is None
     user_file.write_text("default = [\n")
-    with pytest.raises(ProfileError, match=r"end of document: line 2, column 1.*not changing"):
+    with pytest.raises(ProfileError, match=r":2: Invalid value.*not changing"):
         store.add("new", "https://x.example.org")
     assert user_file.read_text() == "default = [\n"
     assert store.problem is not None
@@ -470,8 +565,11 @@ def test_resolve_value_precedence(store):
 def test_resolve_checks_option_and_env_values(store):
     with pytest.raises(ProfileError, match=r"VSS_ENDPOINT: .*plain http"):
         resolve(store, options={}, env={"VSS_ENDPOINT": "http://vss.example.org"})
-    with pytest.raises(ProfileError, match=r"option timeout: .*greater than 0"):
-        resolve(store, options={"timeout": 0}, env={})
+    for bad in (0, -1, float("inf"), float("nan"), 1e300, 601):
+        with pytest.raises(BadValue, match=r"option --timeout: timeout must be more than 0 "
+                                            r"and at most 600 seconds"):
+            resolve(store, options={"timeout": bad}, env={})
+    assert resolve(store, options={"timeout": 600}, env={}).timeout == 600.0
     assert resolve(store, options={}, env={"VSS_ENDPOINT": ""}).sources["endpoint"] == (
         "profile cloud-api"
     )
@@ -510,3 +608,29 @@ def test_file_fixed_after_load_takes_writes_again(user_file):
     store.add("new", "https://x.example.org")
     assert store.problem is None
     assert set(ProfileStore(user_file).load().names()) >= {"work", "new"}
+
+
+# --- start-up cost ---
+
+
+def test_reading_profiles_imports_nothing_heavy(user_file, tmp_path):
+    """On the way to the first prompt: no tomli_w, difflib, json, subprocess, tempfile
+    (tempfile: once files.py no longer imports it)."""
+    import subprocess
+    import sys
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text(USER_FILE.replace("timeout = 12", 'timeout = "x"'))
+    code = (
+        "import sys\n"
+        "from vss_shell import cli, context, paths, shipped\n"
+        "from vss_shell.profiles import ProfileStore, resolve\n"
+        f"for path in ({str(user_file)!r}, {str(broken)!r}):\n"
+        "    resolve(ProfileStore(path).load(), env={})\n"
+        "cli.build_parser()\n"
+        "heavy = ('tomli_w', 'difflib', 'json', 'subprocess', 'tempfile')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.split() in ([], ["tempfile"]), done.stdout + done.stderr

@@ -106,8 +106,11 @@ def test_profile_add_refuses_an_existing_name(vss: Run, work: Path, emulator: Em
     before = work.read_bytes()
     r = vss("-c", f"profile add work --endpoint {emulator.url}")
     assert r.returncode == 1, str(r)
-    assert "already exists" in r.stderr
+    assert r.stderr == ("-c:1: profile 'work' already exists; change it with "
+                        "`profile set work KEY VALUE`\n"), str(r)
     assert work.read_bytes() == before
+    r = vss("-c", f"profile add vss-api --endpoint {emulator.url}")  # a shipped one
+    assert "`profile set vss-api KEY VALUE`" in r.stderr, str(r)
 
 
 def test_profile_add_refuses_bad_names(vss: Run, tmp_path: Path) -> None:
@@ -156,6 +159,9 @@ def test_profile_set_refuses_bad_values(vss: Run, work: Path) -> None:
     refused = [
         ("profile set work timeout soon", "timeout"),
         ("profile set work timeout 0", "timeout"),
+        ("profile set work timeout inf", "at most 600 seconds, not inf"),
+        ("profile set work timeout nan", "at most 600 seconds, not nan"),
+        ("profile set work timeout 1e300", "at most 600 seconds, not 1e+300"),
         ("profile set work verify_tls maybe", "verify_tls"),
         ("profile set work output xml", "output"),
         ("profile set work password hunter22", "password"),
@@ -167,13 +173,32 @@ def test_profile_set_refuses_bad_values(vss: Run, work: Path) -> None:
     ]
     before = work.read_bytes()
     r = vss("--keep-going", input="".join(f"{command}\n" for command, _ in refused))
-    assert r.returncode == 1, str(r)
+    assert r.returncode == 2, str(r)
     errors = r.stderr.splitlines()
     assert len(errors) == len(refused), str(r)
     for number, ((_, message), error) in enumerate(zip(refused, errors, strict=True), 1):
         assert error.startswith(f"<stdin>:{number}: ") and message in error, error
     assert "hunter22" not in r.stderr
     assert work.read_bytes() == before
+    # A bad value is a usage error (2); a profile that is not there, a failure (1).
+    assert vss("-c", "profile set work timeout 1e300").returncode == 2
+    assert vss("-c", "profile add t --endpoint https://t.example --timeout inf").returncode == 2
+    assert vss("-c", "profile set nope timeout 5").returncode == 1
+    assert work.read_bytes() == before
+
+
+@pytest.mark.parametrize("value", ["1e300", "inf", "nan", "0", "-1", "600.001", "-inf"])
+def test_bad_timeouts_are_usage_errors(vss: Run, emulator: Emulator, value: str) -> None:
+    """--timeout: seconds in (0, 600]; anything else is one line, exit 2, no request."""
+    r = vss("--endpoint", emulator.url, "--user", "demo", f"--timeout={value}",
+            "-c", "mfa status")
+    assert r.returncode == 2, str(r)
+    assert r.stderr.startswith("vss: option --timeout: timeout must be more than 0 and at "
+                               "most 600 seconds, not "), str(r)
+    assert len(r.stderr.splitlines()) == 1 and r.stdout == ""
+    assert emulator.stats()["requests"] == {}
+    r = vss("--endpoint", emulator.url, "--user", "demo", "--timeout=600", "-c", "mfa status")
+    assert r.returncode == 0, str(r)
 
 
 def test_profile_default(vss: Run, work: Path, emulator: Emulator) -> None:
@@ -375,14 +400,14 @@ def test_plain_http_to_a_remote_host_is_refused(vss: Run, tmp_path: Path) -> Non
                  "http://127.0.0.1.example.com", "ftp://example.com"]
     script = "".join(f"profile add bad{i} --endpoint {e}\n" for i, e in enumerate(endpoints))
     r = vss("--keep-going", input=script)
-    assert r.returncode == 1, str(r)
+    assert r.returncode == 2, str(r)
     errors = r.stderr.splitlines()
     assert [e.split(": ")[0] for e in errors] == [
         f"<stdin>:{n}" for n in range(1, len(endpoints) + 1)], str(r)
     assert all("https" in e for e in errors), str(r)
     assert not profiles_file(tmp_path).exists()
     r = vss("-c", "profile add bad --endpoint http://example.com")
-    assert r.returncode == 1, str(r)
+    assert r.returncode == 2, str(r)
 
 
 def test_https_or_loopback_http_is_accepted(vss: Run, tmp_path: Path) -> None:
@@ -410,6 +435,8 @@ CORRUPT = {
 @pytest.mark.parametrize("kind", list(CORRUPT))
 def test_corrupt_profiles_file(vss: Run, tmp_path: Path, emulator: Emulator,
                                kind: str) -> None:
+    """An explicit endpoint still works (the problem is one warning); the file is
+    never written. (Without an endpoint nothing is sent: test_profiles_trust.py.)"""
     text, line = CORRUPT[kind]
     path = profiles_file(tmp_path)
     path.parent.mkdir(parents=True, mode=0o700)
@@ -424,13 +451,13 @@ def test_corrupt_profiles_file(vss: Run, tmp_path: Path, emulator: Emulator,
     assert status["enabled"] is False and who["endpoint"] == emulator.url
     warnings = [w for w in r.stderr.splitlines() if w.startswith("warning:")]
     assert len(warnings) == 1, str(r)
-    assert str(path) in warnings[0] and f"line {line}" in warnings[0]
-    assert "column" in warnings[0]
+    assert warnings[0].startswith(f"warning: {path}:{line}: "), str(r)
     assert "hunter22" not in r.output
 
     r = vss("-c", "profile add x --endpoint https://x.example")
     assert r.returncode == 1, str(r)
-    assert str(path) in r.stderr and f"line {line}" in r.stderr
+    assert r.stderr.startswith(f"-c:1: {path}:{line}: "), str(r)
+    assert "not changing the file until it is fixed" in r.stderr
     assert path.read_bytes() == before
     assert files_under(path.parent) in ([path], [path, path.with_name(path.name + ".lock")])
 
@@ -443,14 +470,14 @@ def test_corrupt_profiles_file(vss: Run, tmp_path: Path, emulator: Emulator,
     assert path.read_bytes() == before
 
 
-def test_unreadable_profiles_file_is_a_warning(vss: Run, tmp_path: Path,
-                                               emulator: Emulator) -> None:
+def test_undecodable_profiles_file_is_a_warning_with_an_endpoint(
+        vss: Run, tmp_path: Path, emulator: Emulator) -> None:
     path = profiles_file(tmp_path)
     path.parent.mkdir(parents=True, mode=0o700)
     path.write_bytes(b'default = "\xff"\n')
     r = vss("--endpoint", emulator.url, "--user", "demo", "-c", "mfa status -o json")
     assert r.returncode == 0, str(r)
-    assert r.stderr.count("warning:") == 1 and str(path) in r.stderr
+    assert r.stderr == f"warning: {path}:1: not UTF-8 text\n", str(r)
     assert json.loads(r.stdout)["enabled"] is False
 
 
@@ -482,3 +509,103 @@ def test_profile_use_keeps_options_and_variables(vss: Run, emulator: Emulator) -
         where = "the command line" if args else "VSS_USER"
         assert f"({emulator.url}; username from {where}); logged out." \
             in r.stderr, str(r)
+
+
+# --- an edit of the active profile applies at once, and says what it did ------------------
+
+TOKEN_REQ = "POST /auth/request-token"
+
+
+def test_a_profile_edit_changes_the_next_commands_output(vss: Run, work: Path) -> None:
+    """-o on a command > the latest of `set output` and the profile's value."""
+    r = vss("--profile", "work", "-c", "whoami; profile set output json; whoami; "
+            "set output table; whoami; profile set output json; whoami; whoami -o table",
+            VSS_USER_PASS="demo-pass")
+    assert r.returncode == 0, str(r)
+    blocks = r.stdout.split("\n\n")
+    kinds = ["json" if line.startswith("{") else "table"
+             for block in blocks for line in block.splitlines()[:1]]
+    # table; {"ok"} + JSON whoami; table (set output); {"ok"} + JSON; table (-o table)
+    assert r.stdout.startswith("profile ") and kinds[0] == "table", str(r)
+    docs = [line for line in r.stdout.splitlines() if line.startswith("{")]
+    assert len(docs) == 4 and docs[0] == docs[2] == '{"ok":true}', str(r)
+    assert r.stdout.rstrip().endswith("mfa_method     -"), "whoami -o table wins"
+    assert r.stdout.count("profile        work") == 3, str(r)
+    assert "work: output = json" in r.stderr and "logged out" not in r.stderr
+
+
+def test_preferences_never_log_out_connection_changes_say_so(
+        vss: Run, work: Path, emulator: Emulator) -> None:
+    port = emulator.url.rsplit(":", 1)[1]
+    r = vss("--profile", "work", "-c",
+            "login; profile set timeout 5; profile set output table; "
+            "profile set mfa_method AUTHENTICATOR; mfa status; profile set mfa_method ''; "
+            f"profile set endpoint http://localhost:{port}; mfa status; "
+            "profile set token_cache false; profile set timeout 600",
+            VSS_USER_PASS="demo-pass")
+    assert r.returncode == 0, str(r)
+    said = [line for line in r.stderr.splitlines() if line.startswith("work: ")]
+    assert said == [
+        "work: timeout = 5", "work: output = table", "work: mfa_method = AUTHENTICATOR",
+        "work: mfa_method unset",
+        f"work: endpoint = http://localhost:{port}; logged out, the next command logs in again",
+        "work: token_cache = false; logged out, the next command logs in again",
+        "work: timeout = 600"], str(r)
+    # One login for the first endpoint (timeout, output, method kept it), one for the new.
+    assert emulator.stats()["requests"].get(TOKEN_REQ) == 2, emulator.stats()
+
+
+def test_an_option_over_the_edited_key_is_said(vss: Run, work: Path, emulator: Emulator) -> None:
+    r = vss("--profile", "work", "-o", "json", "-c", "profile set output table; whoami",
+            VSS_USER_PASS="demo-pass")
+    assert r.returncode == 0, str(r)
+    assert "work: output = table (this session keeps output from the command line)" in r.stderr
+    assert json_lines(r.stdout)[-1]["profile"] == "work"
+
+
+def test_a_new_timeout_reaches_the_client_and_keeps_the_token(
+        work: Path, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from vss_shell.commands import table
+    from vss_shell.context import Context
+    from vss_shell.credentials import CredentialSources
+    from vss_shell.dispatch import execute
+    from vss_shell.profiles import ProfileStore, resolve
+    from vss_shell.session import Session
+    from vss_shell.ui import BatchUI
+
+    store = ProfileStore(work).load()
+    sources = CredentialSources({"VSS_USER_PASS": "demo-pass"})
+    ui = BatchUI(stdout=io.StringIO(), stderr=io.StringIO())
+
+    def session_for(name: str) -> Session:
+        return Session(resolve(store, profile=name, options={"token_cache": False}, env={}),
+                       sources)
+
+    ctx = Context(table(), ui, session_for("work"), store, session_factory=session_for)
+    execute(ctx, ["mfa", "status"])
+    token, session = ctx.session.token, ctx.session
+    assert token is not None and session.client.timeout == 30.0
+    execute(ctx, ["profile", "set", "timeout", "7"])
+    assert ctx.session is session and session.token is token  # not logged out
+    assert session.client.timeout == 7.0  # a new client, with the new timeout
+    execute(ctx, ["mfa", "status"])
+    assert emulator.stats()["requests"].get(TOKEN_REQ) == 1
+    execute(ctx, ["profile", "set", "verify_tls", "false"])
+    assert ctx.session is not session and ctx.session.token is None
+    ctx.session.close()
+
+
+# --- piped results -------------------------------------------------------------------------
+
+
+def test_piped_tables_are_set_apart_json_lines_are_not(vss: Run, work: Path) -> None:
+    r = vss("--profile", "work", "-c", "profile ls; profile show; whoami")
+    assert r.returncode == 0, str(r)
+    blocks = r.stdout.split("\n\n")
+    assert [b.splitlines()[0].split()[0] for b in blocks] == ["ACTIVE", "KEY", "profile"]
+    assert not r.stdout.startswith("\n") and not r.stdout.endswith("\n\n")
+    r = vss("--profile", "work", "-o", "json", "-c", "profile ls; profile show; whoami")
+    assert r.returncode == 0, str(r)
+    assert "\n\n" not in r.stdout and len(json_lines(r.stdout)) == 3

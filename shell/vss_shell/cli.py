@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from vss_shell import __version__, paths
@@ -117,6 +118,53 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bool) -> int:
+    demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
+    for why, given in (("runs its own emulator and account", (
+            ("--profile", opts.profile not in (None, "demo")), ("--endpoint", opts.endpoint),
+            ("--user", opts.user))), ("keeps its files in a throwaway folder", (
+            ("--config", opts.config), ("--history", opts.history)))):
+        clashing = [flag for flag, value in given if value]
+        if demo and clashing:
+            ui.error(f"vss: demo mode {why}; leave out {' and '.join(clashing)}")
+            return 2
+    if not demo:
+        return _session(opts, env, ui, interactive, Files.user(opts))
+    _exit_on_signals()  # SIGTERM, SIGHUP: the throwaway folder is removed all the same
+    with paths.scratch_folder() as folder:
+        return _session(opts, env, ui, interactive, Files.demo(folder), demo=True)
+
+
+def _exit_on_signals() -> None:
+    """SIGTERM and SIGHUP end the run through ``finally`` blocks (clean-up), not abruptly."""
+    import signal
+
+    def leave(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, leave)
+
+
+class Files:
+    """Where a run keeps the profiles, the token cache and the history."""
+
+    def __init__(self, profiles: Path, tokens: Path, history: Path) -> None:
+        self.profiles, self.tokens, self.history = profiles, tokens, history
+
+    @classmethod
+    def user(cls, opts: argparse.Namespace) -> Files:
+        """The person's files (XDG, or as ``--config``/``--history`` and variables say)."""
+        return cls(paths.profiles_path(opts.config), paths.tokens_path(),
+                   paths.history_path(opts.history))
+
+    @classmethod
+    def demo(cls, folder: Path) -> Files:
+        """Demo mode's: all in a private folder removed at exit."""
+        return cls(folder / "profiles.toml", folder / "tokens.toml", folder / "history")
+
+
+def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bool,
+             where: Files, *, demo: bool = False) -> int:
     from vss_shell.commands import table
     from vss_shell.context import Context
     from vss_shell.credentials import CredentialSources
@@ -125,23 +173,13 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
     from vss_shell.session import Session
     from vss_shell.tokencache import TokenCache
 
-    store = ProfileStore(paths.profiles_path(opts.config)).load()
-    if store.problem:
-        ui.warn(store.problem)
+    store = ProfileStore(where.profiles).load()
     options: dict[str, Any] = {
         "profile": opts.profile, "endpoint": opts.endpoint, "username": opts.user,
         "timeout": opts.timeout, "ca_bundle": opts.ca_bundle, "output": opts.output,
         "verify_tls": False if opts.insecure else None,
         "token_cache": False if opts.no_token_cache else None,
     }
-    demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
-    clashing = [flag for flag, value in (("--profile", opts.profile not in (None, "demo")),
-                                         ("--endpoint", opts.endpoint), ("--user", opts.user))
-                if value]
-    if demo and clashing:
-        ui.error(f"vss: demo mode runs its own emulator and account; leave out "
-                 f"{' and '.join(clashing)}")
-        return 2
     cli_options = dict(options)
     emulator, password = None, None
     #: What the ``demo`` profile means while the embedded emulator runs.
@@ -162,10 +200,14 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
         except ProfileError as exc:
             ui.error(f"vss: {exc}")
             return 2
+        if store.problem and (interactive or not settings.blocked):
+            # In a pipe a blocked run says it where it matters: each command that
+            # would reach a server fails with it (exit 2).
+            ui.warn(settings.blocked or store.problem)
         if not settings.verify_tls:
             ui.warn(TLS_OFF)
         sources = CredentialSources(env, opts.password_file, opts.otp_command)
-        cache = TokenCache(paths.tokens_path())
+        cache = TokenCache(where.tokens)
 
         def session_for(name: str) -> Session:
             """Profile ``name`` under the same options and variables as at start."""
@@ -186,16 +228,15 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
             session = Session(chosen, sources, cache=cache,
                               password=password if back_to_demo else None,
                               env_token=env_token if chosen.endpoint == settings.endpoint
-                              else None)
+                              and not chosen.blocked else None)
             session.restore()
             return session
 
         env_token = env.get("VSS_TOKEN") or None
         ctx = Context(table(), ui, Session(settings, sources, cache=cache, password=password,
                                            env_token=env_token),
-                      store, output=settings.output, demo=emulator,
-                      autosuggest=not opts.no_auto_suggest, pretty_json=interactive,
-                      session_factory=session_for)
+                      store, demo=emulator, autosuggest=not opts.no_auto_suggest,
+                      pretty_json=interactive, session_factory=session_for)
         ctx.session.restore()
         if emulator is not None:
             from vss_shell.demo import Mailbox
@@ -204,8 +245,7 @@ def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bo
         if interactive:
             from vss_shell import repl
 
-            return repl.run(ctx, history=paths.history_path(opts.history),
-                            banner=banner(ctx), debug=opts.debug)
+            return repl.run(ctx, history=where.history, banner=banner(ctx), debug=opts.debug)
         from vss_shell import batch
 
         try:
@@ -240,7 +280,10 @@ def banner(ctx: Any) -> str:
         return (f"{head}: demo mode, on a local emulator at {ctx.settings.endpoint}\n"
                 f"Account 'demo', password '{_demo_password()}' (already given). What the\n"
                 "emulator sends by email or SMS appears here as it is sent; 'outbox' lists\n"
-                "it again. Type 'help' for commands, Tab to complete, Ctrl-D to leave.")
+                "it again. Profiles, tokens and history stay in a throwaway folder, removed\n"
+                "at exit. Type 'help' for commands, Tab to complete, Ctrl-D to leave.")
     user = ctx.session.username or "no user yet"
-    return (f"{head}: profile {ctx.settings.name} ({ctx.settings.endpoint}), {user}\n"
+    where = "no server: the profiles file is broken" if ctx.settings.blocked \
+        else ctx.settings.endpoint
+    return (f"{head}: profile {ctx.settings.name} ({where}), {user}\n"
             "Type 'help' for commands, Tab to complete, Ctrl-D to leave.")

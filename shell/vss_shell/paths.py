@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -36,3 +40,51 @@ def history_path(override: str | None = None) -> Path:
 def tokens_path() -> Path:
     """The token cache."""
     return state_dir() / "tokens.toml"
+
+
+#: Demo runs keep their files in ``$TMPDIR/vss-demo-PID-XXXXXXXX``.
+_SCRATCH = re.compile(r"vss-demo-(\d+)-[A-Za-z0-9_]+")
+
+
+@contextlib.contextmanager
+def scratch_folder() -> Iterator[Path]:
+    """A private folder (0700) for one demo run, removed at exit. The folders of
+    earlier runs that could not clean up (killed) are removed first."""
+    import shutil
+    import tempfile
+
+    _sweep(Path(tempfile.gettempdir()), shutil.rmtree)
+    folder = Path(tempfile.mkdtemp(prefix=f"vss-demo-{os.getpid()}-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or a pid we may not signal: alive
+        return True
+    return True
+
+
+def _sweep(tmp: Path, remove: Callable[..., None]) -> None:
+    """Remove our demo folders (our user's, not symlinks) whose process is gone."""
+    try:
+        entries = list(os.scandir(tmp))
+    except OSError:
+        return
+    for entry in entries:
+        match = _SCRATCH.fullmatch(entry.name)
+        if not match or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() \
+                and not _alive(int(match.group(1))):
+            remove(entry.path, ignore_errors=True)

@@ -5,16 +5,18 @@ profile, ``[profiles.NAME]``. Until the user changes something the shipped
 profiles are used and nothing is written; the first change writes the full set.
 Unknown keys are kept; comments are not (the file is rewritten by ``tomli_w``).
 Secrets (passwords, tokens, OTPs, recovery codes) are refused.
+
+A file that cannot be read or breaks the schema is never overwritten, and no
+request is sent with it (``Settings.blocked``) unless the endpoint is given
+explicitly: one bad value must not send commands to another server.
 """
 
 from __future__ import annotations
 
-import copy
-import difflib
-import ipaddress
 import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,15 +24,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli_w
-
 from vss_shell import files, paths, shipped
 from vss_shell.constants import MFA_METHODS
 from vss_shell.errors import hide_url_secrets
+from vss_shell.safetext import visible
 
 
 class ProfileError(Exception):
     """A one-line, user-facing problem with a profile, a setting or the profiles file."""
+
+
+class BadValue(ProfileError):
+    """A value, key or name as typed that the schema refuses: a usage error."""
 
 
 class _SchemaError(ProfileError):
@@ -56,6 +61,16 @@ _HEADER = (
     "# Never put passwords, tokens, OTPs or recovery codes here.\n\n"
 )
 
+#: Bounds on the profiles file: its size, and how deeply its tables and arrays nest.
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 16
+
+#: Timeouts are seconds in (0, MAX_TIMEOUT]: a request waits at most ten minutes.
+MAX_TIMEOUT = 600.0
+
+#: Characters no value of the file may hold: C0 and C1 controls, DEL.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
@@ -69,10 +84,22 @@ def _type_name(value: object) -> str:
 def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _brief(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a message: short, whatever the file or the line held."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "a very large number"  # repr() of a huge int is slow, or refused
+    if isinstance(value, dict | list):
+        return _type_name(value)
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- checks (typed values, as read from TOML) and parsers (strings, as typed) ---
@@ -86,25 +113,28 @@ def _shown(url: str) -> str:
 
 def _check_endpoint(value: Any) -> str:
     if not isinstance(value, str):
-        raise ProfileError(f"endpoint must be a URL string, not {_type_name(value)}")
+        raise BadValue(f"endpoint must be a URL string, not {_type_name(value)}")
+    shown = _brief(_shown(value))
+    if _CONTROL.search(value) or any(ch.isspace() for ch in value):
+        raise BadValue(f"endpoint {shown} must not hold spaces or "
+                       "control characters")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:  # its text may quote a piece of a password: not with "@"
         detail = "" if "@" in value else f" ({exc})"
-        raise ProfileError(f"endpoint {_shown(value)!r} is not a valid URL{detail}") from None
+        raise BadValue(f"endpoint {shown} is not a valid URL{detail}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not parts.hostname:
-        raise ProfileError(f"endpoint {_shown(value)!r} is not an https:// URL with a host")
+        raise BadValue(f"endpoint {shown} is not an https:// URL with a host")
     if parts.username is not None or parts.password is not None:
-        raise ProfileError(
-            f"endpoint {_shown(value)!r} holds a user name or password; use the username setting"
-        )
+        raise BadValue(f"endpoint {shown} holds a user name or password; use the username "
+                       "setting")
     if parts.query or parts.fragment:
-        raise ProfileError(f"endpoint {_shown(value)!r} must not have a query or fragment")
+        raise BadValue(f"endpoint {shown} must not have a query or fragment")
     if scheme == "http" and not _is_loopback(parts.hostname):
-        raise ProfileError(
-            f"endpoint {_shown(value)!r} uses plain http; use https "
+        raise BadValue(
+            f"endpoint {shown} uses plain http; use https "
             "(http is allowed only for loopback hosts: 127.0.0.0/8, ::1, localhost)"
         )
     return value
@@ -120,9 +150,9 @@ def _parse_endpoint(text: str) -> str:
 def _check_string(key: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str):
-            raise ProfileError(f"{key} must be a string, not {_type_name(value)}")
-        if not value.strip() or any(ch in value for ch in "\r\n\0"):
-            raise ProfileError(f"{key} must be a non-empty, single-line string")
+            raise BadValue(f"{key} must be a string, not {_type_name(value)}")
+        if not value.strip() or _CONTROL.search(value):
+            raise BadValue(f"{key} must be a non-empty string without control characters")
         return value
 
     return check
@@ -131,30 +161,35 @@ def _check_string(key: str) -> Callable[[Any], str]:
 def _parse_ca_bundle(text: str) -> str:
     value = _check_string("ca_bundle")(text.strip())
     if not os.path.isfile(os.path.expanduser(value)):
-        raise ProfileError(f"ca_bundle {value!r}: no such file")
+        raise BadValue(f"ca_bundle {_brief(value)}: no such file")
     return value
 
 
 def _check_timeout(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProfileError(f"timeout must be a number of seconds, not {_type_name(value)}")
-    if not math.isfinite(value) or value <= 0:
-        raise ProfileError(f"timeout must be a number of seconds greater than 0, not {value}")
-    return value
+        raise BadValue(f"timeout must be a number of seconds, not {_type_name(value)}")
+    try:
+        seconds = float(value)
+    except OverflowError:  # a TOML integer of hundreds of digits
+        seconds = math.inf
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT):
+        raise BadValue(f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds, "
+                       f"not {seconds:g}")
+    return seconds
 
 
 def _parse_timeout(text: str) -> float:
     try:
         value = float(text.strip())
     except ValueError:
-        raise ProfileError(f"timeout must be a number of seconds, not {text!r}") from None
+        raise BadValue(f"timeout must be a number of seconds, not {_brief(text)}") from None
     return float(_check_timeout(value))
 
 
 def _check_bool(key: str) -> Callable[[Any], bool]:
     def check(value: Any) -> bool:
         if not isinstance(value, bool):
-            raise ProfileError(f"{key} must be true or false, not {_type_name(value)}")
+            raise BadValue(f"{key} must be true or false, not {_type_name(value)}")
         return value
 
     return check
@@ -167,7 +202,7 @@ def _parse_bool(key: str) -> Callable[[str], bool]:
             return True
         if word in _FALSE:
             return False
-        raise ProfileError(f"{key} must be true or false, not {text!r}")
+        raise BadValue(f"{key} must be true or false, not {_brief(text)}")
 
     return parse
 
@@ -175,7 +210,7 @@ def _parse_bool(key: str) -> Callable[[str], bool]:
 def _check_choice(key: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise ProfileError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+            raise BadValue(f"{key} must be one of {', '.join(choices)}, not {_brief(value)}")
         return value
 
     return check
@@ -254,34 +289,40 @@ class Profile:
     explicit: frozenset[str] = field(default_factory=frozenset, compare=False)
 
 
-def _secret_key(obj: Any) -> str | None:
-    """The first key in ``obj`` (recursively) that looks like a secret, if any."""
+def _secret_path(obj: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where in ``obj`` (keys, recursively) the first key that looks like a secret is."""
     if isinstance(obj, dict):
         for key, value in obj.items():
             if _SECRET_RE.search(key):
-                return key
-            found = _secret_key(value)
+                return (*path, key)
+            found = _secret_path(value, (*path, key))
             if found:
                 return found
     elif isinstance(obj, list):
         for item in obj:
-            found = _secret_key(item)
+            found = _secret_path(item, path)
             if found:
                 return found
     return None
 
 
+def _secret_key(obj: Any) -> str | None:
+    """The first key in ``obj`` (recursively) that looks like a secret, if any."""
+    found = _secret_path(obj)
+    return found[-1] if found else None
+
+
 def _secret_message(key: str) -> str:
     return (
-        f"{key!r} looks like a secret; passwords, tokens, OTPs and recovery codes "
+        f"{_brief(key)} looks like a secret; passwords, tokens, OTPs and recovery codes "
         "are never kept in the profiles file"
     )
 
 
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        raise ProfileError(
-            f"invalid profile name {name!r}: use 1-64 letters, digits, '-', '_' or '.'"
+        raise BadValue(
+            f"invalid profile name {_brief(name)}: use 1-64 letters, digits, '-', '_' or '.'"
         )
     return name
 
@@ -295,9 +336,10 @@ def _profile(name: str, table: dict[str, Any]) -> Profile:
     for key, value in table.items():
         spec = PROFILE_KEYS.get(key)
         if spec is None:
-            secret = _secret_key({key: value})
+            secret = _secret_path({key: value})
             if secret:
-                raise _SchemaError(f"profile {name!r}: {_secret_message(secret)}", table_path, key)
+                raise _SchemaError(f"profile {name!r}: {_secret_message(secret[-1])}",
+                                   (*table_path, *secret[:-1]), secret[-1])
             extra[key] = value
             continue
         try:
@@ -315,37 +357,79 @@ def _profile(name: str, table: dict[str, Any]) -> Profile:
     return Profile(name=name, extra=extra, explicit=frozenset(values), **values)
 
 
-def _build(doc: dict[str, Any]) -> tuple[dict[str, Profile], str]:
-    """Validate a parsed file: its profiles by name, and the default profile's name."""
+class _Survey:
+    """What a parsed file holds: the good profiles, the broken ones, and every problem."""
+
+    def __init__(self, profiles: dict[str, Profile], default: str, order: list[str],
+                 broken: dict[str, tuple[_SchemaError, dict[str, Any]]],
+                 errors: list[_SchemaError]) -> None:
+        self.profiles, self.default, self.order = profiles, default, order
+        self.broken, self.errors = broken, errors
+
+
+def _survey(doc: dict[str, Any]) -> _Survey:
+    """Check a parsed file profile by profile: one bad profile does not hide the others."""
+    errors: list[_SchemaError] = []
     for key, value in doc.items():
-        if key == "profiles":
-            continue
-        secret = _secret_key({key: value})
+        secret = None if key == "profiles" else _secret_path({key: value})
         if secret:
-            raise _SchemaError(_secret_message(secret), (), key)
+            errors.append(_SchemaError(_secret_message(secret[-1]), secret[:-1], secret[-1]))
     table = doc.get("profiles")
     if not isinstance(table, dict) or not table:
-        raise _SchemaError("no profiles: the file needs at least one [profiles.NAME] table")
+        errors.append(_SchemaError("no profiles: the file needs at least one [profiles.NAME] "
+                                   "table", (), "profiles" if "profiles" in doc else None))
+        table = {}
     profiles: dict[str, Profile] = {}
+    broken: dict[str, tuple[_SchemaError, dict[str, Any]]] = {}
     for name, body in table.items():
         try:
-            _check_name(name)
-        except ProfileError as exc:
-            raise _SchemaError(str(exc), ("profiles", name)) from None
-        if not isinstance(body, dict):
-            raise _SchemaError(f"profiles.{name} must be a table", ("profiles",), name)
-        profiles[name] = _profile(name, body)
+            try:
+                _check_name(name)
+            except ProfileError as exc:
+                raise _SchemaError(str(exc), ("profiles", name)) from None
+            if not isinstance(body, dict):
+                raise _SchemaError(f"profiles.{name} must be a table", ("profiles",), name)
+            profiles[name] = _profile(name, body)
+        except _SchemaError as exc:
+            errors.append(exc)
+            broken[name] = (exc, body if isinstance(body, dict) else {})
     default = doc.get("default")
+    first = next((name for name in table if NAME_RE.fullmatch(name)), "")
     if default is None:
-        default = next(iter(profiles))
-    elif not isinstance(default, str) or default not in profiles:
-        raise _SchemaError(f"default = {default!r} names no profile in the file", (), "default")
-    return profiles, default
+        default = first
+    elif not isinstance(default, str) or default not in table:
+        errors.append(_SchemaError(f"default = {_brief(default)} names no profile in the file",
+                                   (), "default"))
+        default = default if isinstance(default, str) and NAME_RE.fullmatch(default) else first
+    return _Survey(profiles, default, list(table), broken, errors)
 
 
-# --- locating a schema error in the text, for "line X, column Y" ---
+def _build(doc: dict[str, Any]) -> tuple[dict[str, Profile], str]:
+    """Validate a parsed file: its profiles by name, and the default profile's name."""
+    survey = _survey(doc)
+    if survey.errors:
+        raise survey.errors[0]
+    return survey.profiles, survey.default
+
+
+def _too_deep(doc: Any) -> bool:
+    """Whether tables and arrays nest more than MAX_DEPTH levels (checked without recursion)."""
+    stack = [(doc, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+    return False
+
+
+# --- locating a problem in the text, for "FILE:LINE: message" ---
 
 _KEY_TOKEN = re.compile(r"\s*(\"(?:[^\"\\]|\\.)*\"|'[^']*'|[A-Za-z0-9_-]+)\s*")
+_TOML_WHERE = re.compile(r"(.*) \(at line (\d+), column \d+\)", re.DOTALL)
 
 
 def _split_key(text: str) -> tuple[list[str], int] | None:
@@ -365,42 +449,69 @@ def _split_key(text: str) -> tuple[list[str], int] | None:
         return parts, pos
 
 
-def _locate(text: str, table: tuple[str, ...], key: str | None) -> tuple[int, int] | None:
-    """Best-effort (line, column), 1-based, of ``key`` in ``[table]`` or of the table header."""
+def _locate(text: str, table: tuple[str, ...], key: str | None) -> int | None:
+    """Best-effort 1-based line of ``key`` in ``[table]``, or of the table's header."""
     current: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), 1):
+    found = None
+    for number, line in enumerate(text.split("\n"), 1):
         stripped = line.lstrip()
-        indent = len(line) - len(stripped)
         if stripped.startswith("[") and not stripped.startswith("[["):
             parsed = _split_key(stripped[1:])
             current = tuple(parsed[0]) if parsed else ("?",)
-            if key is None and current == table:
-                return number, indent + 1
+            if current == table and found is None:
+                found = number  # the header, if the key is not found in it
+                if key is None:
+                    return number
             continue
         parsed = _split_key(line)
         if not parsed or key is None:
             continue
         parts, end = parsed
-        rest = line[end:]
-        if rest.startswith("=") and current + tuple(parts) == (*table, key):
-            value_at = end + 1 + (len(rest) - 1 - len(rest[1:].lstrip()))
-            return number, value_at + 1
+        if line[end:].startswith("=") and current + tuple(parts) == (*table, key):
+            return number
+        if line[end:].startswith("=") and current + tuple(parts)[:1] == (*table, key):
+            return number  # a dotted key under ``key``: key.sub = ...
+    return found
+
+
+def _deep_line(text: str) -> int | None:
+    """The line where brackets first open more than MAX_DEPTH deep (a rough count)."""
+    depth = 0
+    for number, line in enumerate(text.split("\n"), 1):
+        for char in line:
+            depth += 1 if char in "[{" else -1 if char in "]}" else 0
+            if depth > MAX_DEPTH:
+                return number
     return None
+
+
+def _long_key_line(text: str) -> int | None:
+    """The first line whose dotted key has more than MAX_DEPTH parts (a rough count:
+    dots before ``=`` or ``]``). tomllib takes quadratic time over such keys."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.count(".") > MAX_DEPTH:
+            key = line.split("=", 1)[0] if "=" in line else line.split("]", 1)[0]
+            if key.count(".") > MAX_DEPTH:
+                return number
+    return None
+
+
+def _at(path: Path, line: int | None, message: str) -> str:
+    """``FILE:LINE: message`` (``FILE: message`` without a line), safe for a terminal."""
+    where = f"{path}:{line}" if line else str(path)
+    return visible(f"{where}: {message}", newlines=False)
 
 
 def _problem(path: Path, text: str, exc: Exception) -> str:
     if isinstance(exc, _SchemaError):
-        where = _locate(text, exc.table, exc.key)
-        if where:
-            return f"{path}: {exc} (at line {where[0]}, column {where[1]})"
+        return _at(path, _locate(text, exc.table, exc.key), str(exc))
     message = str(exc)
+    match = _TOML_WHERE.fullmatch(message)
+    if match:
+        return _at(path, int(match.group(2)), match.group(1))
     if message.endswith("(at end of document)"):
-        lines = text.split("\n")
-        message = message.replace(
-            "(at end of document)",
-            f"(at end of document: line {len(lines)}, column {len(lines[-1]) + 1})",
-        )
-    return f"{path}: {message}"
+        return _at(path, text.count("\n") + 1, message)
+    return _at(path, None, message)
 
 
 def _shipped_doc() -> dict[str, Any]:
@@ -408,60 +519,123 @@ def _shipped_doc() -> dict[str, Any]:
 
 
 def _dump(doc: dict[str, Any]) -> str:
+    import tomli_w
+
     return _HEADER + tomli_w.dumps(doc)
 
 
 def _did_you_mean(word: str, choices: list[str] | Any) -> str:
+    import difflib
+
+    if len(word) > 100:  # no name is that long: nothing to compare
+        return ""
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class _Unreadable(Exception):
+    """The file is there but is no profiles file: too large, not UTF-8, not a file."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, bounded in size; never blocks on a FIFO."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _Unreadable("not a regular file")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _Unreadable(f"larger than {MAX_FILE_BYTES // 1024} KiB: not a profiles file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Unreadable("not UTF-8 text", data[: exc.start].count(b"\n") + 1) from None
+
+
+class _Reading:
+    """One read of the file: the document, what is usable in it, and what is not."""
+
+    def __init__(self, doc: dict[str, Any], profiles: dict[str, Profile], default: str,
+                 order: list[str], problem: str | None = None,
+                 broken: dict[str, tuple[str, dict[str, Any]]] | None = None) -> None:
+        self.doc, self.profiles, self.default, self.order = doc, profiles, default, order
+        self.problem = problem
+        #: Profiles that do not parse: name -> (``FILE:LINE: message``, the raw table).
+        self.broken = broken or {}
 
 
 class ProfileStore:
     """The profiles file. Loading is tolerant; writes are locked, re-read and atomic.
 
-    If the user's file is unreadable or breaks the schema, the store serves the
-    shipped profiles, ``problem`` says why (file, line, column), and every write
-    raises :class:`ProfileError`, so the file is never overwritten.
+    If the user's file is unreadable or breaks the schema, ``problem`` says why
+    (``FILE:LINE: message``), the profiles that parse on their own are still
+    listed (``broken`` has the others), :func:`resolve` blocks requests unless
+    the endpoint is given explicitly, and every write raises
+    :class:`ProfileError`, so the file is never overwritten.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = Path(path) if path is not None else paths.profiles_path()
         self.problem: str | None = None
-        self._doc: dict[str, Any] = {}
-        self._profiles: dict[str, Profile] = {}
-        self._default = ""
+        self._reading = _Reading({}, {}, "", [])
         self._loaded = False
 
     # -- reading --
 
-    def _read(self) -> tuple[dict[str, Any], str | None]:
-        """The user's document (or the shipped one if there is no file) and any problem."""
+    def _read(self) -> _Reading:
+        """The user's file (or the shipped profiles if there is none), checked."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = _read_text(self.path)
         except FileNotFoundError:
-            return _shipped_doc(), None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            return _shipped_doc(), f"{self.path}: cannot read it: {reason}"
+            doc = _shipped_doc()
+            profiles, default = _build(doc)
+            return _Reading(doc, profiles, default, list(profiles))
+        except _Unreadable as exc:
+            return _Reading({}, {}, "", [], _at(self.path, exc.line, str(exc)))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            return _Reading({}, {}, "", [], _at(self.path, None, f"cannot read it: {reason}"))
+        deep = f"tables or arrays nested more than {MAX_DEPTH} levels deep"
+        long_key = _long_key_line(text)
+        if long_key:
+            return _Reading({}, {}, "", [], _at(self.path, long_key, deep))
         try:
             doc = tomllib.loads(text)
-            _build(doc)
-        except (tomllib.TOMLDecodeError, ProfileError) as exc:
-            return _shipped_doc(), _problem(self.path, text, exc)
-        return doc, None
+        except tomllib.TOMLDecodeError as exc:
+            return _Reading({}, {}, "", [], _problem(self.path, text, exc))
+        except RecursionError:  # tomllib recurses into nested arrays and inline tables
+            doc = None
+        except ValueError as exc:  # an integer of thousands of digits
+            reason = str(exc).split(";")[0]
+            return _Reading({}, {}, "", [], _at(self.path, None, f"cannot read it: {reason}"))
+        if doc is None or _too_deep(doc):
+            return _Reading({}, {}, "", [], _at(self.path, _deep_line(text), deep))
+        survey = _survey(doc)
+        broken = {name: (_problem(self.path, text, exc), raw)
+                  for name, (exc, raw) in survey.broken.items()}
+        problem = _problem(self.path, text, survey.errors[0]) if survey.errors else None
+        return _Reading(doc, survey.profiles, survey.default, survey.order, problem, broken)
 
-    def _apply(self, doc: dict[str, Any], problem: str | None) -> None:
-        self._profiles, self._default = _build(doc)
-        self._doc, self.problem, self._loaded = doc, problem, True
+    def _apply(self, reading: _Reading) -> None:
+        self._reading, self.problem, self._loaded = reading, reading.problem, True
 
     def load(self) -> ProfileStore:
         """(Re)read the file; never raises for a bad file (see ``problem``)."""
-        self._apply(*self._read())
+        self._apply(self._read())
         return self
 
-    def _ensure(self) -> None:
+    def _ensure(self) -> _Reading:
         if not self._loaded:
             self.load()
+        return self._reading
+
+    @property
+    def _profiles(self) -> dict[str, Profile]:
+        return self._ensure().profiles
 
     @property
     def exists(self) -> bool:
@@ -470,58 +644,76 @@ class ProfileStore:
 
     @property
     def default_name(self) -> str:
-        """The default profile's name."""
-        self._ensure()
-        return self._default
+        """The default profile's name (as the file says, even when broken)."""
+        return self._ensure().default
 
     def names(self) -> list[str]:
-        """Profile names, in file order."""
-        self._ensure()
+        """Names of the usable profiles, in file order."""
         return list(self._profiles)
 
+    def listing(self) -> list[str]:
+        """Every profile name in the file, the broken ones too, in file order."""
+        return list(self._ensure().order)
+
+    @property
+    def broken(self) -> dict[str, str]:
+        """The profiles that do not parse, each with its problem (``FILE:LINE: message``)."""
+        return {name: problem for name, (problem, _) in self._ensure().broken.items()}
+
+    def raw(self, name: str) -> dict[str, Any] | None:
+        """The table of broken profile ``name`` as the file has it (None: not broken)."""
+        entry = self._ensure().broken.get(name)
+        return None if entry is None else entry[1]
+
+    def problem_for(self, name: str) -> str | None:
+        """Why no request may use profile ``name``: its own problem, else the file's."""
+        entry = self._ensure().broken.get(name)
+        return entry[0] if entry else self.problem
+
     def __contains__(self, name: object) -> bool:
-        self._ensure()
         return name in self._profiles
 
     def profiles(self) -> list[Profile]:
-        """All profiles, in file order."""
-        self._ensure()
+        """The usable profiles, in file order."""
         return list(self._profiles.values())
 
     def get(self, name: str) -> Profile:
-        """The profile ``name``; ProfileError (with a suggestion) if there is none."""
-        self._ensure()
-        try:
-            return self._profiles[name]
-        except KeyError:
-            raise ProfileError(
-                f"no profile named {name!r}{_did_you_mean(name, self._profiles)}"
-            ) from None
+        """The profile ``name``; ProfileError (with a suggestion, or its problem) if unusable."""
+        reading = self._ensure()
+        if name in reading.profiles:
+            return reading.profiles[name]
+        if name in reading.broken:
+            raise ProfileError(reading.broken[name][0])
+        raise ProfileError(f"no profile named {_brief(name)}{_did_you_mean(name, reading.order)}")
+
 
     # -- writing --
 
     def _write(self, change: Callable[[dict[str, Any]], None]) -> None:
         """Under the lock: re-read, apply ``change``, validate, write atomically."""
+        import copy
+
         self._ensure()
         with files.locked(self.path):  # the file as it is now: fixed since, or broken since
-            doc, problem = self._read()
-            if problem:
-                self._apply(doc, problem)
-                raise ProfileError(f"{problem}; not changing the file until it is fixed")
-            doc = copy.deepcopy(doc)
+            reading = self._read()
+            if reading.problem:
+                self._apply(reading)
+                raise ProfileError(f"{reading.problem}; not changing the file until it is fixed")
+            doc = copy.deepcopy(reading.doc)
             change(doc)
             try:
-                _build(doc)
+                profiles, default = _build(doc)
             except _SchemaError as exc:
-                raise ProfileError(str(exc)) from None
+                raise BadValue(str(exc)) from None
             files.atomic_write(self.path, _dump(doc), mode=0o600)
-        self._apply(doc, None)
+        self._apply(_Reading(doc, profiles, default, list(profiles)))
 
     @staticmethod
     def _table(doc: dict[str, Any], name: str) -> dict[str, Any]:
         table = doc.get("profiles", {})
         if name not in table:
-            raise ProfileError(f"no profile named {name!r}{_did_you_mean(name, table)}")
+            raise ProfileError(
+                f"no profile named {_brief(name)}{_did_you_mean(name, table)}")
         return table[name]
 
     @staticmethod
@@ -529,9 +721,9 @@ class ProfileStore:
         if key in PROFILE_KEYS:
             return PROFILE_KEYS[key]
         if _SECRET_RE.search(key):
-            raise ProfileError(_secret_message(key))
-        raise ProfileError(
-            f"unknown profile setting {key!r}{_did_you_mean(key, PROFILE_KEYS)} "
+            raise BadValue(_secret_message(key))
+        raise BadValue(
+            f"unknown profile setting {_brief(key)}{_did_you_mean(key, PROFILE_KEYS)} "
             f"(settings: {', '.join(PROFILE_KEYS)})"
         )
 
@@ -548,7 +740,8 @@ class ProfileStore:
         def change(doc: dict[str, Any]) -> None:
             profiles = doc.setdefault("profiles", {})
             if name in profiles:
-                raise ProfileError(f"profile {name!r} already exists (change it with `set`)")
+                raise ProfileError(f"profile {name!r} already exists; change it with "
+                                   f"`profile set {name} KEY VALUE`")
             profiles[name] = table
 
         self._write(change)
@@ -571,7 +764,7 @@ class ProfileStore:
         """Remove optional ``key`` from profile ``name`` (it falls back to its default)."""
         spec = self._spec(key)
         if spec.required:
-            raise ProfileError(f"{key} is required and cannot be unset; set another value")
+            raise BadValue(f"{key} is required and cannot be unset; set another value")
 
         def change(doc: dict[str, Any]) -> None:
             self._table(doc, name).pop(key, None)
@@ -582,7 +775,7 @@ class ProfileStore:
     def check_removable(self, name: str, *, active: str | None = None) -> None:
         """Raise ProfileError unless :meth:`remove` may remove ``name`` (before asking)."""
         self.get(name)
-        if name == self._default:
+        if name == self.default_name:
             raise ProfileError(f"{name!r} is the default profile; choose another default first")
         if name == active:
             raise ProfileError(f"{name!r} is the active profile; switch to another one first")
@@ -655,8 +848,14 @@ def _coerce(key: str, value: Any, origin: str) -> Any:
     try:
         value = spec.parse(value) if isinstance(value, str) else spec.check(value)
     except ProfileError as exc:
-        raise ProfileError(f"{origin}: {exc}") from None
+        raise BadValue(f"{origin}: {exc}") from None
     return float(value) if key == "timeout" else value
+
+
+def _flag(key: str) -> str:
+    """The option of ``vss`` that gives ``key``."""
+    special = {"username": "--user", "verify_tls": "--insecure", "token_cache": "--no-token-cache"}
+    return special.get(key, "--" + key.replace("_", "-"))
 
 
 def resolve(
@@ -671,6 +870,10 @@ def resolve(
     The profile is ``profile`` (chosen in the shell) > ``options["profile"]`` >
     ``$VSS_PROFILE`` > the store's default. ``options`` values of None are "not given";
     unknown option names are ignored. Bad values raise :class:`ProfileError`.
+
+    With a broken profiles file the settings are ``blocked`` (no request is sent)
+    unless the endpoint is explicit (option or ``VSS_ENDPOINT``); the profile's
+    values are used only if that profile parses on its own.
     """
     options = options or {}
     env = os.environ if env is None else env
@@ -682,21 +885,23 @@ def resolve(
         name, origin = env["VSS_PROFILE"], "env VSS_PROFILE"
     else:
         name, origin = store.default_name, "default"
+    chosen: Profile | None = None
     try:
         chosen = store.get(name)
     except ProfileError as exc:
-        raise ProfileError(f"{exc} (from {origin})") from None
+        if store.problem is None:
+            raise ProfileError(f"{exc} (from {origin})") from None
     values: dict[str, Any] = {}
     sources: dict[str, str] = {"profile": origin}
     for key, spec in PROFILE_KEYS.items():
         var = ENV_VARS.get(key)
         if options.get(key) is not None:
-            values[key] = _coerce(key, options[key], f"option {key}")
+            values[key] = _coerce(key, options[key], f"option {_flag(key)}")
             sources[key] = "option"
         elif var and env.get(var):
             values[key] = _coerce(key, env[var], var)
             sources[key] = f"env {var}"
-        elif key in chosen.explicit:
+        elif chosen is not None and key in chosen.explicit:
             values[key] = getattr(chosen, key)
             sources[key] = f"profile {chosen.name}"
         else:
@@ -708,4 +913,12 @@ def resolve(
             # A CA bundle given over the profile asks for verification with it.
             values["verify_tls"] = True
             sources["verify_tls"] = sources["ca_bundle"]
-    return Settings(name=chosen.name, sources=sources, **values)
+    blocked = None
+    if store.problem is not None and not sources["endpoint"].startswith(("option", "env")):
+        # Never the shipped default nor a guess: a script's `--yes` would act on the
+        # wrong server. Nothing of the token cache is touched either.
+        blocked = (f"{store.problem_for(name)}; no request is sent until the file "
+                   "is fixed (or --endpoint is given)")
+        values["endpoint"] = values["endpoint"] or ""
+        values["token_cache"], sources["token_cache"] = False, "profiles file broken"
+    return Settings(name=name or "?", sources=sources, blocked=blocked, **values)

@@ -8,7 +8,8 @@ from typing import Any
 from vss_shell.commands.table import After, Arg, Command, Opt, Table
 from vss_shell.context import Context
 from vss_shell.errors import ShellError, UsageError
-from vss_shell.profiles import PROFILE_KEYS, ProfileError
+from vss_shell.profiles import PROFILE_KEYS, BadValue, ProfileError
+from vss_shell.safetext import visible
 
 
 def _names(ctx: Context | None) -> list[str]:
@@ -56,34 +57,90 @@ ADD_OPTS = tuple(
 def _store_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
+    except BadValue as exc:  # a value, key or name as typed: a usage error
+        raise UsageError(str(exc)) from None
     except ProfileError as exc:
         raise ShellError(str(exc)) from None
-    except OSError as exc:  # the file or its lock cannot be written
-        where = f"{exc.filename}: " if exc.filename else ""
-        raise ShellError(f"cannot change the profiles: {where}{exc.strerror or exc}") from None
+    except OSError as exc:  # the file or its lock cannot be written: one line naming it
+        path = exc.filename or getattr(getattr(fn, "__self__", None), "path", None)
+        reason = exc.strerror or str(exc)
+        where = f"{path}: " if path and str(path) not in reason else ""
+        raise ShellError(visible(f"cannot change the profiles: {where}{reason}",
+                                 newlines=False)) from None
+
+
+def _raw(value: Any) -> Any:
+    """A value from a broken profile, as the file has it (text safe for a terminal)."""
+    return visible(value, newlines=False) if isinstance(value, str) else value
+
+
+def _in_file(ctx: Context, problem: str) -> str:
+    """``FILE:LINE: message`` as ``line LINE: message`` (the file is said once)."""
+    rest = problem.removeprefix(visible(str(ctx.store.path), newlines=False))
+    line, _, message = rest.removeprefix(":").partition(": ")
+    return f"line {line}: {message}" if line.isdigit() else rest.removeprefix(": ")
+
+
+def _say_problem(ctx: Context) -> None:
+    """A broken profiles file, said once by ``profile ls``/``show``."""
+    if ctx.store.problem:
+        ctx.ui.warn(ctx.settings.blocked or ctx.store.problem)
 
 
 def ls(ctx: Context, a: Args) -> list[dict[str, Any]]:
-    """Every profile; the active one marked."""
-    active, default = ctx.settings.name, ctx.store.default_name
-    return [{"active": p.name == active, "name": p.name, "endpoint": p.endpoint,
-             "user": p.username, "default": p.name == default}
-            for p in ctx.store.profiles()]
+    """Every profile; the active one marked. With a broken file: what can be read,
+    each profile that does not parse marked with its problem."""
+    store = ctx.store
+    active, default, broken = ctx.settings.name, store.default_name, store.broken
+    rows = []
+    for name in store.listing():
+        if name in broken:
+            raw = store.raw(name) or {}
+            endpoint, user = raw.get("endpoint"), raw.get("username")
+        else:
+            profile = store.get(name)
+            endpoint, user = profile.endpoint, profile.username
+        row = {"active": name == active, "name": _raw(name), "endpoint": _raw(endpoint),
+               "user": _raw(user), "default": name == default}
+        if store.problem:
+            row["problem"] = _in_file(ctx, broken[name]) if name in broken else None
+        rows.append(row)
+    _say_problem(ctx)
+    return rows
 
 
 def show(ctx: Context, a: Args) -> list[dict[str, Any]]:
     """A profile's values; for the active one, where each value came from."""
+    name = a.name or ctx.settings.name
+    raw = ctx.store.raw(name)
+    if raw is not None and (name != ctx.settings.name or ctx.settings.blocked):
+        _say_problem(ctx)  # broken: what the file says, each bad value marked
+        return [_raw_row(key, raw) for key in PROFILE_KEYS]
     if a.name and a.name != ctx.settings.name:
         profile = _store_call(ctx.store.get, a.name)
+        _say_problem(ctx)
         return [{"key": key, "value": getattr(profile, key),
                  "source": "profile" if key in profile.explicit else "default"}
                 for key in PROFILE_KEYS]
+    _say_problem(ctx)
     settings = ctx.settings
     rows = [{"key": "profile", "value": settings.name,
              "source": settings.sources.get("profile", "")}]
     rows += [{"key": key, "value": getattr(settings, key), "source": settings.sources.get(key)}
              for key in PROFILE_KEYS]
     return rows
+
+
+def _raw_row(key: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """One key of a broken profile: its value in the file, and whether it is valid."""
+    spec = PROFILE_KEYS[key]
+    if key not in raw:
+        return {"key": key, "value": spec.default, "source": "default"}
+    try:
+        spec.check(raw[key])
+    except ProfileError as exc:
+        return {"key": key, "value": _raw(raw[key]), "source": f"profile: invalid: {exc}"}
+    return {"key": key, "value": _raw(raw[key]), "source": "profile"}
 
 
 def use(ctx: Context, a: Args) -> None:
@@ -109,17 +166,31 @@ def add(ctx: Context, a: Args) -> None:
     ctx.ui.info(f"Added profile {a.name}.")
 
 
+def _shown(value: Any) -> str:
+    """A value as ``profile set`` takes it: true/false, 5 (not 5.0)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def set_key(ctx: Context, a: Args) -> None:
-    """Change one key of a profile (the active one when NAME is left out)."""
+    """Change one key of a profile (the active one when NAME is left out); on the
+    active profile the change applies at once, and the line says what it did."""
     if a.value is None:
         name, key, value = ctx.settings.name, a.first, a.second
     else:
         name, key, value = a.first, a.second, a.value
     profile = _store_call(ctx.store.set, name, key, value)
-    shown = getattr(profile, key)
-    ctx.ui.info(f"{name}: {key} = {shown}" if value != "" else f"{name}: {key} unset")
+    said = f"{name}: {key} = {_shown(getattr(profile, key))}" if value != "" else \
+        f"{name}: {key} unset"
     if name == ctx.settings.name:
-        ctx.use_profile(name, refresh=True)
+        if ctx.refresh_profile(key):
+            said += "; logged out, the next command logs in again"
+        source = ctx.settings.sources.get(key, "")
+        if source.startswith(("option", "env", "demo", "login")):
+            where = "the command line" if source == "option" else source.removeprefix("env ")
+            said += f" (this session keeps {key} from {where})"
+    ctx.ui.info(said)
 
 
 def rm(ctx: Context, a: Args) -> None:
