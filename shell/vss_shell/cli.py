@@ -238,6 +238,7 @@ def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive
                       store, demo=emulator, autosuggest=not opts.no_auto_suggest,
                       pretty_json=interactive, session_factory=session_for)
         ctx.session.restore()
+        ui.secrets = _secret_forms(ctx)
         if emulator is not None:
             from vss_shell.demo import Mailbox
 
@@ -260,6 +261,22 @@ def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive
     finally:
         if emulator is not None:
             emulator.stop()
+
+
+def _secret_forms(ctx: Any) -> Any:
+    """What the UI hides in everything it prints: every spelling of the session's
+    secrets (worked out again only when they change)."""
+    from vss_shell.errors import spellings
+
+    memo: list[Any] = [None, set()]
+
+    def forms() -> set[str]:
+        key = (tuple(ctx.session.secrets()), ctx.session.username)
+        if key != memo[0]:
+            memo[:] = [key, spellings(*key)]
+        return memo[1]
+
+    return forms
 
 
 TLS_OFF = "TLS certificate verification is OFF: the connection can be intercepted."
