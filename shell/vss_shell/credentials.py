@@ -37,6 +37,7 @@ class CredentialSources:
     otp_command: str | None = None
     #: The last code a non-interactive source gave: the server takes each code once.
     _used: str | None = field(default=None, repr=False)
+    _refused: bool = field(default=False, repr=False)
 
     def password(self, ui: UI, user: str) -> str:
         """The password: ``--password-file``, ``VSS_USER_PASS``, or asked (option first)."""
@@ -81,11 +82,12 @@ class CredentialSources:
         self._used = None
 
     def spent(self, code: str) -> None:
-        """The server refused ``code`` as used: the next code must be another."""
+        """The server refused ``code`` (said to the person): the next must be another."""
         self._used = code
+        self._refused = True
 
     def otp(self, ui: UI, question: str, *, given_ok: bool = True,
-            resend: Callable[[], object] | None = None) -> str:
+            resend: Callable[..., object] | None = None) -> str:
         """A one-time code: ``--otp-command``, ``VSS_USER_OTP``, or asked.
 
         A code is accepted once: when the command gives the code it gave last,
@@ -116,7 +118,9 @@ class CredentialSources:
         """Run the --otp-command each second until it gives a code other than the one
         used: until the next TOTP step begins (and a grace), at most OTP_NEXT_CODE_WAIT."""
         assert self.otp_command is not None
-        ui.info("Waiting for the next code (each code is accepted once)...")
+        if not self._refused:  # else the refusal was said already
+            ui.info("Waiting for the next code (each code is accepted once)...")
+        self._refused = False
         now = time.time()
         wait = min(OTP_STEP - now % OTP_STEP + OTP_STEP_GRACE, OTP_NEXT_CODE_WAIT)
         deadline = time.monotonic() + wait
@@ -131,7 +135,7 @@ class CredentialSources:
         return code
 
 
-def _ask_or_resend(ui: UI, question: str, flag: str, resend: Callable[[], object]) -> str:
+def _ask_or_resend(ui: UI, question: str, flag: str, resend: Callable[..., object]) -> str:
     """A code asked of a person; an empty answer or ``resend`` has a new one sent."""
     ui.require(question, flag)
     shown = f"{question} (Enter or '{RESEND_WORD}': a new code): "

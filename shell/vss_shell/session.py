@@ -217,21 +217,22 @@ class Session:
         question = "MFA code (or a recovery code)"
         if not self.sources.has_otp:  # no code can come: fail before one is sent
             ui.require(question, "VSS_USER_OTP or --otp-command CMD")
-        resend: Callable[[], object] | None = None
+        resend: Callable[..., object] | None = None
         if self.settings.mfa_method != "AUTHENTICATOR" and not self.sources.fixed_otp:
             if self.send_code(ui, probing=not probed) is False:  # 409: MFA is off
                 return self._request_token(ui, None)
-            resend = lambda: self.send_code(ui)  # noqa: E731
+            resend = lambda quiet=False: self.send_code(ui, quiet=quiet)  # noqa: E731
         token = self.with_code(ui, question, lambda code: self._request_token(ui, code),
                                resend=resend)
         if not token.mfa:  # MFA off or pending: the code was not spent
             self.sources.release()
         return token
 
-    def send_code(self, ui: UI, *, probing: bool = False) -> bool | None:
-        """Have an EMAIL/SMS code sent (the server's message shown): True when asked,
-        False when the server says MFA is off (409; said only unless ``probing``), None
-        when it failed (a warning: the login goes on, as the contract says)."""
+    def send_code(self, ui: UI, *, probing: bool = False, quiet: bool = False) -> bool | None:
+        """Have an EMAIL/SMS code sent (the server's message shown unless ``quiet``):
+        True when asked, False when the server says MFA is off (409; said only unless
+        ``probing``), None when it failed (a warning: the login goes on, as the contract
+        says)."""
         try:
             sent = self.call(ui, lambda c, u, p: c.request_code(u, p))
         except Conflict as exc:
@@ -242,12 +243,12 @@ class Session:
             ui.warn(f"could not have a code sent: {exc}")
             return None
         message = str(sent.get("message") or "")
-        if message:
+        if message and not quiet:
             ui.info(message)
         return True
 
     def with_code(self, ui: UI, question: str, attempt: Callable[[str], T], *,
-                  given_ok: bool = True, resend: Callable[[], object] | None = None) -> T:
+                  given_ok: bool = True, resend: Callable[..., object] | None = None) -> T:
         """``attempt(code)`` with a one-time code; a person asked gets OTP_TRIES tries.
 
         ``given_ok=False`` (finishing an enrolment) never takes ``VSS_USER_OTP``:
@@ -271,9 +272,11 @@ class Session:
                 if automatic:
                     if not (isinstance(exc, OtpRequired) and exc.otp_sent):
                         raise
+                    ui.info("The server refused the code from --otp-command (each code is "
+                            "accepted once): waiting for the next code...")
                     self.sources.spent(code)
-                    if resend is not None:
-                        resend()
+                    if resend is not None:  # EMAIL/SMS: the command reads the new one
+                        resend(quiet=True)
                     continue
                 ui.error(f"error: {exc} ({tries - number} left)")
         raise AssertionError("unreachable")

@@ -170,11 +170,11 @@ def _finish_enrolment(ctx: Context, method: str) -> bool:
     return True
 
 
-def _resend(ctx: Context, method: str) -> Callable[[], object] | None:
+def _resend(ctx: Context, method: str) -> Callable[..., object] | None:
     """For EMAIL/SMS: what has a new code sent when the person asks for one."""
     if method not in ("EMAIL", "SMS"):
         return None
-    return lambda: ctx.session.send_code(ctx.ui)
+    return lambda quiet=False: ctx.session.send_code(ctx.ui, quiet=quiet)
 
 
 def mk(ctx: Context, a: Args) -> dict[str, Any]:
