@@ -369,7 +369,7 @@ def test_an_email_code_question_sends_a_new_code_on_request(
     dispatch.execute(ctx, ["login"])
     assert len(emulator.outbox("mail")) == 2  # the first code, and the one asked for
     assert "Logged in as mail" in person(ctx).out_text
-    assert "'resend'" in person(ctx).asked[0][0]
+    assert person(ctx).asked[0][0] == "MFA code (or a recovery code): "
 
 
 def test_an_enrolment_code_question_sends_a_new_code_on_request(
@@ -379,6 +379,7 @@ def test_an_enrolment_code_question_sends_a_new_code_on_request(
     dispatch.execute(ctx, ["mfa", "mk", "EMAIL"])
     assert len(emulator.outbox("demo")) == 2
     assert "TOTP has been enabled" in person(ctx).out_text
+    assert "'resend' has a new code sent" in person(ctx).out_text
 
 
 # --- 8: logout reports the truth ------------------------------------------------------------

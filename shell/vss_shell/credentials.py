@@ -26,6 +26,8 @@ OTP_STEP_GRACE = 3.0
 RESENDS = 5
 #: What, typed at an EMAIL/SMS code question (or an empty answer), has a new code sent.
 RESEND_WORD = "resend"
+#: Said before an EMAIL/SMS code is asked of a person.
+RESEND_HINT = f"(An empty answer or '{RESEND_WORD}' has a new code sent.)"
 
 
 @dataclass
@@ -138,7 +140,7 @@ class CredentialSources:
 def _ask_or_resend(ui: UI, question: str, flag: str, resend: Callable[..., object]) -> str:
     """A code asked of a person; an empty answer or ``resend`` has a new one sent."""
     ui.require(question, flag)
-    shown = f"{question} (Enter or '{RESEND_WORD}': a new code): "
+    shown = f"{question}: "
     for _ in range(RESENDS):
         # ``_read``, not ``ask_secret``: an empty answer is an answer here.
         answer = ui._read(shown, secret=True).strip()

@@ -21,7 +21,7 @@ from vss_shell.api.errors import (
 )
 from vss_shell.api.token import Token, TokenFormatError
 from vss_shell.constants import MFA_METHODS
-from vss_shell.credentials import CredentialSources
+from vss_shell.credentials import RESEND_HINT, CredentialSources
 from vss_shell.errors import MissingAnswer, ShellError, UsageError
 from vss_shell.ui import UI
 
@@ -222,6 +222,8 @@ class Session:
             if self.send_code(ui, probing=not probed) is False:  # 409: MFA is off
                 return self._request_token(ui, None)
             resend = lambda quiet=False: self.send_code(ui, quiet=quiet)  # noqa: E731
+            if not self.sources.has_otp and self.settings.mfa_method in ("EMAIL", "SMS"):
+                ui.info(RESEND_HINT)
         token = self.with_code(ui, question, lambda code: self._request_token(ui, code),
                                resend=resend)
         if not token.mfa:  # MFA off or pending: the code was not spent

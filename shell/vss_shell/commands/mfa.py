@@ -13,6 +13,7 @@ from vss_shell.api.errors import Conflict, InvalidDisableToken, InvalidResponse
 from vss_shell.commands.table import Arg, Command, Opt, Table
 from vss_shell.constants import MFA_METHODS
 from vss_shell.context import Context
+from vss_shell.credentials import RESEND_HINT
 from vss_shell.errors import MissingAnswer, ShellError, UsageError
 from vss_shell.savefile import save_private
 
@@ -157,11 +158,14 @@ def _finish_enrolment(ctx: Context, method: str) -> bool:
     """Ask for codes until one verifies; False when the person gives up (Ctrl-C at the
     shell's question); the refusals, once the tries are spent, raise."""
     ui, session = ctx.ui, ctx.session
+    resend = _resend(ctx, method)
+    if resend is not None and not session.sources.otp_command and ui.can_ask:
+        ui.info(RESEND_HINT)
     try:
         resp = session.with_code(
             ui, f"Enter the 6-digit code from {_WHERE[method]}",
             lambda code: session.call(ui, lambda c, u, p: c.verify_mfa(u, p, check_code(code))),
-            given_ok=False, resend=_resend(ctx, method))
+            given_ok=False, resend=resend)
     except KeyboardInterrupt:
         if ui.interrupt_ends_run or session.sources.otp_command:
             raise
