@@ -166,7 +166,8 @@ class Session:
         command), or the profile knows the account's method and a person can be asked."""
         if self.sources.has_otp:
             return True
-        known = self.settings.mfa_method in MFA_METHODS and self.mfa_state != "pending"
+        known = (self.settings.mfa_method in MFA_METHODS
+                 and self.mfa_state not in ("pending", "off"))
         return known and ui.can_ask
 
     def _request_token(self, ui: UI, code: str | None) -> Token:

@@ -441,7 +441,12 @@ MK_HELP = """\
 Starts enrolment. AUTHENTICATOR shows a QR code and the key for your app;
 EMAIL and SMS have a code sent. The recovery codes are shown once and may be
 saved to a file (mode 0600, never overwritten without asking). Then the
-shell asks for a code to finish; 'mfa verify' finishes later."""
+shell asks for a code to finish; 'mfa verify' finishes later.
+At a terminal, the key and the codes are shown before the code is asked,
+whatever the output format. With -o json in a pipe, the pending document
+(method, key, uri, recovery_codes, status "pending") is printed first, and
+once a code finished the enrolment, {"method": ..., "status": "enabled"}.
+For EMAIL and SMS, an empty answer or 'resend' has a new code sent."""
 
 
 def register(table: Table) -> None:
