@@ -238,11 +238,19 @@ def test_whoami_shows_no_proxy_fields_when_none_is_set(tmp_path: Path,
 
 def file_otp_command(directory: Path) -> tuple[str, Path]:
     """An ``--otp-command`` printing what the test wrote to a file (a phone the test
-    holds): both runs read the same code until the test shows the next one."""
+    holds): both runs read the same code until the test shows the next one. Each call
+    adds a line to ``calls`` next to it."""
     code_file = directory / "phone.txt"
     script = directory / "phone.py"
-    script.write_text(f"print(open({str(code_file)!r}).read().strip())\n")
+    script.write_text(f"open({str(directory / 'calls')!r}, 'a').write('.\\n')\n"
+                      f"print(open({str(code_file)!r}).read().strip())\n")
     return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}", code_file
+
+
+def calls(directory: Path) -> int:
+    """How many times the ``file_otp_command`` of ``directory`` ran."""
+    path = directory / "calls"
+    return len(path.read_text().splitlines()) if path.exists() else 0
 
 
 def test_two_runs_in_one_step_both_log_in(tmp_path: Path, emulator: Emulator) -> None:
@@ -255,10 +263,12 @@ def test_two_runs_in_one_step_both_log_in(tmp_path: Path, emulator: Emulator) ->
     assert first.returncode == 0, str(first)
     assert requests_made(emulator, TOKEN_REQ) == 1, "one login, one token request"
     tokens_file(tmp_path).unlink()  # the second run has a fresh token cache
+    assert calls(tmp_path) == 1
     with LiveVss(*args, env=env, cwd=tmp_path) as live:
         deadline = time.monotonic() + FAST
-        while requests_made(emulator, TOKEN_REQ) < 2:  # the same code, refused as used
-            assert time.monotonic() < deadline, "the second run never asked for a token"
+        # The same code, refused as used; then the command is polled for another.
+        while requests_made(emulator, TOKEN_REQ) < 2 or calls(tmp_path) < 4:
+            assert time.monotonic() < deadline, "the second run never waited for a code"
             time.sleep(0.05)
         phone.write_text(totp.at(emulator.now() + 30))  # the phone shows the next code
         second = live.finish(timeout=FAST)

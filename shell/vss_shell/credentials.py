@@ -21,7 +21,7 @@ OTP_COMMAND_TIMEOUT = 30.0
 OTP_NEXT_CODE_WAIT = 35.0
 #: TOTP step (s): a code used once is waited out until the next step (and a grace).
 OTP_STEP = 30
-OTP_STEP_GRACE = 3.0
+OTP_STEP_GRACE = 5.0
 #: New EMAIL/SMS codes a person may have sent while one question is asked.
 RESENDS = 5
 #: What, typed at an EMAIL/SMS code question (or an empty answer), has a new code sent.
@@ -99,9 +99,10 @@ class CredentialSources:
         answer nothing or ``resend`` to have ``resend()`` send a new code.
         """
         if self.otp_command:
+            said, self._refused = self._refused, False
             code = run_otp_command(self.otp_command)
             if code == self._used:
-                code = self._next_code(ui)
+                code = self._next_code(ui, said=said)
         elif given_ok and self.env.get("VSS_USER_OTP"):
             code = self.env["VSS_USER_OTP"].strip()
             if code == self._used:
@@ -116,13 +117,12 @@ class CredentialSources:
         self._used = code
         return code
 
-    def _next_code(self, ui: UI) -> str:
+    def _next_code(self, ui: UI, *, said: bool) -> str:
         """Run the --otp-command each second until it gives a code other than the one
         used: until the next TOTP step begins (and a grace), at most OTP_NEXT_CODE_WAIT."""
         assert self.otp_command is not None
-        if not self._refused:  # else the refusal was said already
+        if not said:  # else the refusal was said already
             ui.info("Waiting for the next code (each code is accepted once)...")
-        self._refused = False
         now = time.time()
         wait = min(OTP_STEP - now % OTP_STEP + OTP_STEP_GRACE, OTP_NEXT_CODE_WAIT)
         deadline = time.monotonic() + wait
