@@ -396,9 +396,12 @@ def _confirm_asked(ctx: Context) -> dict[str, Any]:
         typed = ctx.ui.ask_secret("Confirmation token from the email", flag="--token TOKEN")
         try:
             return _confirm(ctx, typed)
-        except InvalidDisableToken:
+        except InvalidDisableToken as exc:
             if number == TOKEN_TRIES:
-                raise
+                raise ShellError(f"the server did not accept the confirmation token "
+                                 f"({TOKEN_TRIES} tries, HTTP {exc.status}): check the email "
+                                 "and finish with 'mfa rm --token TOKEN', or run 'mfa rm' "
+                                 "again for a new one") from None
             ctx.ui.error(f"error: the server did not accept that confirmation token (mistyped?"
                          f"); the one in the email still serves ({TOKEN_TRIES - number} left)")
     raise AssertionError("unreachable")
