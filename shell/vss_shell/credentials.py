@@ -8,11 +8,9 @@ asks, without echo. Values are returned, never logged.
 from __future__ import annotations
 
 import os
-import shlex
 import stat
-import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from vss_shell.errors import ShellError
@@ -21,6 +19,15 @@ from vss_shell.ui import UI
 OTP_COMMAND_TIMEOUT = 30.0
 #: How long to wait for an --otp-command to give a code other than the one used.
 OTP_NEXT_CODE_WAIT = 35.0
+#: TOTP step (s): a code used once is waited out until the next step (and a grace).
+OTP_STEP = 30
+OTP_STEP_GRACE = 5.0
+#: New EMAIL/SMS codes a person may have sent while one question is asked.
+RESENDS = 5
+#: What, typed at an EMAIL/SMS code question (or an empty answer), has a new code sent.
+RESEND_WORD = "resend"
+#: Said before an EMAIL/SMS code is asked of a person.
+RESEND_HINT = f"(An empty answer or '{RESEND_WORD}' has a new code sent.)"
 
 
 @dataclass
@@ -32,6 +39,7 @@ class CredentialSources:
     otp_command: str | None = None
     #: The last code a non-interactive source gave: the server takes each code once.
     _used: str | None = field(default=None, repr=False)
+    _refused: bool = field(default=False, repr=False)
 
     def password(self, ui: UI, user: str) -> str:
         """The password: ``--password-file``, ``VSS_USER_PASS``, or asked (option first)."""
@@ -57,6 +65,11 @@ class CredentialSources:
         return first
 
     @property
+    def password_given(self) -> bool:
+        """Whether the password comes from a file or a variable (never asked again)."""
+        return bool(self.password_file or self.env.get("VSS_USER_PASS"))
+
+    @property
     def has_otp(self) -> bool:
         """Whether a code can be had without asking."""
         return bool(self.otp_command or self.env.get("VSS_USER_OTP"))
@@ -66,24 +79,30 @@ class CredentialSources:
         """Whether the code is given already (``VSS_USER_OTP``): none need be sent."""
         return not self.otp_command and bool(self.env.get("VSS_USER_OTP"))
 
-    def otp(self, ui: UI, question: str, *, given_ok: bool = True) -> str:
+    def release(self) -> None:
+        """The last code was not spent (the account had MFA off): it may serve again."""
+        self._used = None
+
+    def spent(self, code: str) -> None:
+        """The server refused ``code`` (said to the person): the next must be another."""
+        self._used = code
+        self._refused = True
+
+    def otp(self, ui: UI, question: str, *, given_ok: bool = True,
+            resend: Callable[..., object] | None = None) -> str:
         """A one-time code: ``--otp-command``, ``VSS_USER_OTP``, or asked.
 
         A code is accepted once: when the command gives the code it gave last,
         it is run again each second until the next code comes (an authenticator
         shows a new one every 30 s); ``VSS_USER_OTP`` serves one use, and only
-        where ``given_ok`` (not for finishing an enrolment).
+        where ``given_ok`` (not for finishing an enrolment). A person asked may
+        answer nothing or ``resend`` to have ``resend()`` send a new code.
         """
         if self.otp_command:
+            said, self._refused = self._refused, False
             code = run_otp_command(self.otp_command)
             if code == self._used:
-                ui.info("Waiting for the next code (each code is accepted once)...")
-                deadline = time.monotonic() + OTP_NEXT_CODE_WAIT
-                while code == self._used:
-                    if time.monotonic() > deadline:
-                        raise ShellError("--otp-command keeps giving the code already used")
-                    time.sleep(1)
-                    code = run_otp_command(self.otp_command)
+                code = self._next_code(ui, said=said)
         elif given_ok and self.env.get("VSS_USER_OTP"):
             code = self.env["VSS_USER_OTP"].strip()
             if code == self._used:
@@ -92,9 +111,44 @@ class CredentialSources:
         else:
             flag = ("VSS_USER_OTP or --otp-command CMD" if given_ok
                     else "--otp-command CMD, or --no-verify and then 'mfa verify CODE'")
-            return ui.ask_secret(question, flag=flag)
+            if resend is None:
+                return ui.ask_secret(question, flag=flag)
+            return _ask_or_resend(ui, question, flag, resend)
         self._used = code
         return code
+
+    def _next_code(self, ui: UI, *, said: bool) -> str:
+        """Run the --otp-command each second until it gives a code other than the one
+        used: until the next TOTP step begins (and a grace), at most OTP_NEXT_CODE_WAIT."""
+        assert self.otp_command is not None
+        if not said:  # else the refusal was said already
+            ui.info("Waiting for the next code (each code is accepted once)...")
+        now = time.time()
+        wait = min(OTP_STEP - now % OTP_STEP + OTP_STEP_GRACE, OTP_NEXT_CODE_WAIT)
+        deadline = time.monotonic() + wait
+        code = self._used
+        while code == self._used:
+            if time.monotonic() > deadline:
+                raise ShellError(f"--otp-command gave no new code in {wait:.0f} s, and the "
+                                 "server takes each code once (wrong, used or expired)")
+            time.sleep(1)
+            code = run_otp_command(self.otp_command)
+        assert code is not None
+        return code
+
+
+def _ask_or_resend(ui: UI, question: str, flag: str, resend: Callable[..., object]) -> str:
+    """A code asked of a person; an empty answer or ``resend`` has a new one sent."""
+    ui.require(question, flag)
+    shown = f"{question}: "
+    for _ in range(RESENDS):
+        # ``_read``, not ``ask_secret``: an empty answer is an answer here.
+        answer = ui._read(shown, secret=True).strip()
+        if answer and answer.lower() != RESEND_WORD:
+            return answer
+        resend()
+    ui.info(f"No more codes are sent now ({RESENDS} sent); type the newest one.")
+    return ui.ask_secret(question, flag=flag)
 
 
 #: Variables the --otp-command does not need and must not see.
@@ -107,6 +161,9 @@ def _child_env() -> dict[str, str]:
 
 def run_otp_command(command: str, timeout: float = OTP_COMMAND_TIMEOUT) -> str:
     """Run ``command`` (no shell) and return the code it prints."""
+    import shlex
+    import subprocess
+
     try:
         argv = shlex.split(command)
     except ValueError as exc:

@@ -11,9 +11,17 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from vss_shell.api.errors import ApiError, BadCredentials, HttpError, MfaEnforced, OtpRequired
+from vss_shell.api.errors import (
+    ApiError,
+    BadCredentials,
+    Conflict,
+    HttpError,
+    MfaEnforced,
+    OtpRequired,
+)
 from vss_shell.api.token import Token, TokenFormatError
-from vss_shell.credentials import CredentialSources
+from vss_shell.constants import MFA_METHODS
+from vss_shell.credentials import RESEND_HINT, CredentialSources
 from vss_shell.errors import MissingAnswer, ShellError, UsageError
 from vss_shell.ui import UI
 
@@ -26,6 +34,8 @@ T = TypeVar("T")
 
 #: Wrong codes a person may retry at a prompt.
 OTP_TRIES = 3
+#: Wrong passwords a person may retry at a prompt.
+PASSWORD_TRIES = 3
 
 
 class Session:
@@ -40,10 +50,14 @@ class Session:
         self.username: str | None = settings.username
         self.token: Token | None = None
         self._password = password
+        #: Whether the password in memory was typed by a person (a typo may be retried).
+        self._password_typed = False
         self._client: VssClient | None = None
         self.token_requests = 0
         #: "on", "off" or "pending" once a command learnt it; else the token's claim.
         self.mfa_state: str | None = None
+        #: The MFA method a command learnt from the server (``mfa status``, ``mfa mk``).
+        self.mfa_method: str | None = None
         self._cache_warned = False
         #: ``VSS_TOKEN``, for the endpoint it was given with: used, never cached or renewed.
         self.env_token = env_token
@@ -108,16 +122,24 @@ class Session:
         user = self.user(ui)
         if self._password is None:
             self._password = self.sources.password(ui, user)
+            self._password_typed = not self.sources.password_given
         return user, self._password
 
     def call(self, ui: UI, fn: Callable[[VssClient, str, str], T]) -> T:
-        """Run a Basic-auth call; a refused password is forgotten."""
-        user, password = self.credentials(ui)
-        try:
-            return fn(self.client, user, password)
-        except BadCredentials:
-            self._password = None
-            raise
+        """Run a Basic-auth call; a refused password is forgotten, and asked again
+        (PASSWORD_TRIES in all) when a person typed it."""
+        for number in range(1, PASSWORD_TRIES + 1):
+            user, password = self.credentials(ui)
+            typed = self._password_typed
+            try:
+                with ui.progress():
+                    return fn(self.client, user, password)
+            except BadCredentials as exc:
+                self._password = None
+                if not typed or number == PASSWORD_TRIES:
+                    raise
+                ui.error(f"error: {exc} ({PASSWORD_TRIES - number} left)")
+        raise AssertionError("unreachable")
 
     # --- tokens -----------------------------------------------------------------
     def _usable(self, token: Token | None) -> bool:
@@ -130,11 +152,26 @@ class Session:
                 raise ShellError("the server refused VSS_TOKEN (HTTP 401): it has expired or "
                                  "was revoked; set a fresh one or unset it to log in")
             return self._adopt_env_token()
-        try:
-            token = self.call(ui, lambda c, u, p: c.request_token(u, p, None))
-        except OtpRequired:
-            token = self._login_with_code(ui)
+        if self._code_up_front(ui):  # one login, one token request
+            token = self._login_with_code(ui, probed=False)
+        else:
+            try:
+                token = self._request_token(ui, None)
+            except OtpRequired:
+                token = self._login_with_code(ui, probed=True)
         return self._keep(ui, token)
+
+    def _code_up_front(self, ui: UI) -> bool:
+        """Whether the first token request carries a code: one is given (a variable, a
+        command), or the profile knows the account's method and a person can be asked."""
+        if self.sources.has_otp:
+            return True
+        known = (self.settings.mfa_method in MFA_METHODS
+                 and self.mfa_state not in ("pending", "off"))
+        return known and ui.can_ask
+
+    def _request_token(self, ui: UI, code: str | None) -> Token:
+        return self.call(ui, lambda c, u, p: c.request_token(u, p, code))
 
     def login_before_enrolment(self, ui: UI) -> None:
         """Take a token now if one comes without a code (MFA still off): it stays
@@ -142,7 +179,7 @@ class Session:
         if self._usable(self.token) or self.env_token:
             return
         try:
-            token = self.call(ui, lambda c, u, p: c.request_token(u, p, None))
+            token = self._request_token(ui, None)
         except (OtpRequired, MfaEnforced):  # MFA on already, or no token before it
             return
         # Not cached: its claim (no MFA) would mislead the next run once MFA is on.
@@ -158,49 +195,92 @@ class Session:
                                                   token.raw))
         return token
 
-    def _write_cache(self, ui: UI | None, change: Callable[[TokenCache], None]) -> None:
-        """Change the token cache; a cache that cannot be written only costs a login."""
+    def _write_cache(self, ui: UI | None, change: Callable[[TokenCache], None], *,
+                     strict: bool = False) -> None:
+        """Change the token cache; a cache that cannot be written only costs a login,
+        unless ``strict`` (logout: a token left in the cache is an error)."""
         assert self.cache is not None
         try:
             change(self.cache)
         except OSError as exc:
+            if strict:
+                raise ShellError(f"cannot remove the token from the token cache "
+                                 f"{self.cache.path}: {exc.strerror or exc}; the token is still "
+                                 "cached (delete that file to log out)") from None
             if ui is not None and not self._cache_warned:
                 ui.warn(f"cannot write the token cache {self.cache.path}: "
                         f"{exc.strerror or exc}; the next run logs in again")
             self._cache_warned = True
 
-    def _login_with_code(self, ui: UI) -> Token:
+    def _login_with_code(self, ui: UI, *, probed: bool) -> Token:
+        """A token requested with a code. ``probed``: the server said a code is needed;
+        otherwise the code goes with the first request (an EMAIL/SMS one sent first)."""
         question = "MFA code (or a recovery code)"
         if not self.sources.has_otp:  # no code can come: fail before one is sent
             ui.require(question, "VSS_USER_OTP or --otp-command CMD")
-        method = self.settings.mfa_method
-        if method in (None, "EMAIL", "SMS") and not self.sources.fixed_otp:
-            try:
-                sent = self.call(ui, lambda c, u, p: c.request_code(u, p))
-                message = str(sent.get("message") or "")
-                if message:
-                    ui.info(message)
-            except ApiError as exc:
+        resend: Callable[..., object] | None = None
+        if self.settings.mfa_method != "AUTHENTICATOR" and not self.sources.fixed_otp:
+            if self.send_code(ui, probing=not probed) is False:  # 409: MFA is off
+                return self._request_token(ui, None)
+            resend = lambda quiet=False: self.send_code(ui, quiet=quiet)  # noqa: E731
+            if not self.sources.has_otp and self.settings.mfa_method in ("EMAIL", "SMS"):
+                ui.info(RESEND_HINT)
+        token = self.with_code(ui, question, lambda code: self._request_token(ui, code),
+                               resend=resend)
+        if not token.mfa:  # MFA off or pending: the code was not spent
+            self.sources.release()
+        return token
+
+    def send_code(self, ui: UI, *, probing: bool = False, quiet: bool = False) -> bool | None:
+        """Have an EMAIL/SMS code sent (the server's message shown unless ``quiet``):
+        True when asked, False when the server says MFA is off (409; said only unless
+        ``probing``), None when it failed (a warning: the login goes on, as the contract
+        says)."""
+        try:
+            sent = self.call(ui, lambda c, u, p: c.request_code(u, p))
+        except Conflict as exc:
+            if not probing:
                 ui.warn(f"could not have a code sent: {exc}")
-        return self.with_code(ui, question, lambda code: self.call(
-            ui, lambda c, u, p: c.request_token(u, p, code)))
+            return False
+        except ApiError as exc:
+            ui.warn(f"could not have a code sent: {exc}")
+            return None
+        message = str(sent.get("message") or "")
+        if message and not quiet:
+            ui.info(message)
+        return True
 
     def with_code(self, ui: UI, question: str, attempt: Callable[[str], T], *,
-                  given_ok: bool = True) -> T:
+                  given_ok: bool = True, resend: Callable[..., object] | None = None) -> T:
         """``attempt(code)`` with a one-time code; a person asked gets OTP_TRIES tries.
 
         ``given_ok=False`` (finishing an enrolment) never takes ``VSS_USER_OTP``:
-        no code given before the enrolment began can finish it.
+        no code given before the enrolment began can finish it. A code of
+        ``--otp-command`` the server refuses (used already, by another run in the
+        same 30 s step) is tried once more with the next code the command gives
+        (waited for, at most OTP_NEXT_CODE_WAIT); ``resend`` has a new code sent.
         """
         automatic = bool(self.sources.otp_command) or (given_ok and self.sources.fixed_otp)
         tries = 1 if automatic else OTP_TRIES
+        if self.sources.otp_command:
+            tries = 2
         for number in range(1, tries + 1):
-            code = self.sources.otp(ui, question, given_ok=given_ok)
+            code = self.sources.otp(ui, question, given_ok=given_ok,
+                                    resend=None if automatic else resend)
             try:
                 return attempt(code)
             except (OtpRequired, ShellError) as exc:
                 if isinstance(exc, MissingAnswer) or number == tries:
                     raise
+                if automatic:
+                    if not (isinstance(exc, OtpRequired) and exc.otp_sent):
+                        raise
+                    ui.info("The server refused the code from --otp-command (each code is "
+                            "accepted once): waiting for the next code...")
+                    self.sources.spent(code)
+                    if resend is not None:  # EMAIL/SMS: the command reads the new one
+                        resend(quiet=True)
+                    continue
                 ui.error(f"error: {exc} ({tries - number} left)")
         raise AssertionError("unreachable")
 
@@ -244,29 +324,36 @@ class Session:
         """Run a bearer call; a rejected token is dropped and the call made once more."""
         token = self.bearer(ui)
         try:
-            return fn(self.client, token)
+            with ui.progress():
+                return fn(self.client, token)
         except HttpError as exc:
             if exc.status != 401:
                 raise
         self.drop_token(ui)
-        return fn(self.client, self.login(ui, renewing=True))
+        token = self.login(ui, renewing=True)
+        with ui.progress():
+            return fn(self.client, token)
 
     def drop_token(self, ui: UI | None = None) -> None:
         """Forget the token here and in the cache."""
         self.uncache(ui)
         self.token = None
 
-    def uncache(self, ui: UI | None = None) -> None:
-        """Drop the cached token (MFA changed: its claim would mislead the next run)."""
+    def uncache(self, ui: UI | None = None, *, strict: bool = False) -> None:
+        """Drop the cached token (MFA changed: its claim would mislead the next run);
+        ``strict``: fail (ShellError) when it stays in the cache."""
         if self.cache is not None and self.username and not self.env_token:
             user = self.username
-            self._write_cache(ui, lambda c: c.drop(self.settings.endpoint, user))
+            self._write_cache(ui, lambda c: c.drop(self.settings.endpoint, user),
+                              strict=strict)
 
     def logout(self, ui: UI | None = None) -> None:
-        """Forget token and password, here and in the token cache (and VSS_TOKEN)."""
+        """Forget token and password, here and in the token cache (and VSS_TOKEN);
+        a token the cache keeps is a ShellError (after all else is forgotten)."""
         self.env_token = None
-        self.drop_token(ui)
+        self.token = None
         self._password = None
+        self.uncache(ui, strict=True)
 
     def switch_user(self, user: str) -> None:
         """Another account on the same endpoint: nothing of the old one applies
@@ -275,6 +362,7 @@ class Session:
         self.env_token = None
         self.username = user
         self.mfa_state = None
+        self.mfa_method = None
         self._user_override = user
         self._apply_override()
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from vss_shell.commands.table import Arg, Command, Table
 from vss_shell.context import Context
+from vss_shell.errors import hide_url_secrets
 
 
 def login(ctx: Context, a: Args) -> dict[str, Any] | None:
@@ -25,23 +26,46 @@ def login(ctx: Context, a: Args) -> dict[str, Any] | None:
 
 
 def logout(ctx: Context, a: Args) -> None:
-    """Forget the token (here and in the cache) and the password."""
+    """Forget the token (here and in the cache) and the password; fails (the token
+    still cached) when the cache cannot be changed."""
     ctx.session.logout(ctx.ui)
     ctx.ui.info("Logged out.")
 
 
 def whoami(ctx: Context, a: Args) -> dict[str, Any]:
-    """The session: profile, endpoint, user and token state."""
+    """The session: profile, endpoint, user, token and MFA state; the proxy and a CA
+    bundle in use when the environment sets them. JSON: structured fields."""
+    from vss_shell.api import netenv
+
     session, settings = ctx.session, ctx.settings
-    token = session.token
-    return {
+    token, as_json = session.token, ctx.wants_json(a.output)
+    found: dict[str, Any] = {
         "profile": settings.name,
         "endpoint": settings.endpoint,
         "user": session.username,
-        "state": session.describe(),
-        "token_expires": token.expires.strftime("%Y-%m-%d %H:%M:%S UTC") if token else None,
-        "mfa_method": settings.mfa_method,
     }
+    if as_json:
+        found["token"] = ("none" if token is None else
+                          "expired" if token.expired() else "valid")
+        found["token_expires_at"] = (token.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+                                     if token else None)
+        found["mfa"] = session.mfa or "unknown"
+    else:
+        found["state"] = session.describe()
+        found["token_expires"] = (token.expires.strftime("%Y-%m-%d %H:%M:%S UTC")
+                                  if token else None)
+    method = session.mfa_method or settings.mfa_method
+    if method and session.mfa != "off":
+        found["mfa_method"] = method
+    net = netenv.resolve(settings.endpoint, session.sources.env)
+    if net.proxy:
+        found["proxy"] = hide_url_secrets(net.proxy)  # a proxy URL may hold a password
+    if net.ca_bundle:
+        found["ca_bundle"] = f"{net.ca_bundle} (from {net.ca_source})" if (
+            net.ca_source and not as_json) else net.ca_bundle
+        if as_json and net.ca_source:
+            found["ca_source"] = net.ca_source
+    return found
 
 
 def register(table: Table) -> None:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace as Args
 from typing import TYPE_CHECKING, Any
 
 from vss_shell import savefile
-from vss_shell.api.errors import Conflict
+from vss_shell.api.errors import Conflict, InvalidDisableToken, InvalidResponse
 from vss_shell.commands.table import Arg, Command, Opt, Table
 from vss_shell.constants import MFA_METHODS
 from vss_shell.context import Context
+from vss_shell.credentials import RESEND_HINT
 from vss_shell.errors import MissingAnswer, ShellError, UsageError
 from vss_shell.savefile import save_private
 
 if TYPE_CHECKING:
     from vss_shell.session import Session
+    from vss_shell.ui import UI
 
 _PHONE = re.compile(r"^\+?[\d\s().-]+$")
 _WHERE = {"EMAIL": "your email", "SMS": "the SMS", "AUTHENTICATOR": "your authenticator app"}
@@ -83,9 +85,14 @@ def _remember_method(ctx: Context, method: str | None) -> None:
 # --- mfa mk -----------------------------------------------------------------
 
 
-def _precheck(ctx: Context, a: Args, as_json: bool) -> None:
+def _at_terminal(ui: UI) -> bool:
+    """Whether a person reads what the command prints (the shell, or stdout a terminal)."""
+    return ui.messages_to_stdout or ui.columns is not None
+
+
+def _precheck(ctx: Context, a: Args, shows: bool) -> None:
     """Fail before any request on a file that cannot be written, or, without a
-    terminal, on an answer that is missing."""
+    terminal, on an answer that is missing (``shows``: the key is shown to a person)."""
     ui = ctx.ui
     for flag, path in (("--save-codes", a.save_codes), ("--qr-file", a.qr_file)):
         trouble = path and savefile.problem(path, may_overwrite=a.yes or ui.assume_yes
@@ -95,7 +102,7 @@ def _precheck(ctx: Context, a: Args, as_json: bool) -> None:
     if ui.can_ask:
         return
     missing = []
-    if a.method == "AUTHENTICATOR" and not as_json:
+    if a.method == "AUTHENTICATOR" and shows:
         if a.qr is None:
             missing.append("--qr or --no-qr")
         if a.show_key is None:
@@ -151,17 +158,27 @@ def _finish_enrolment(ctx: Context, method: str) -> bool:
     """Ask for codes until one verifies; False when the person gives up (Ctrl-C at the
     shell's question); the refusals, once the tries are spent, raise."""
     ui, session = ctx.ui, ctx.session
+    resend = _resend(ctx, method)
+    if resend is not None and not session.sources.otp_command and ui.can_ask:
+        ui.info(RESEND_HINT)
     try:
         resp = session.with_code(
             ui, f"Enter the 6-digit code from {_WHERE[method]}",
             lambda code: session.call(ui, lambda c, u, p: c.verify_mfa(u, p, check_code(code))),
-            given_ok=False)
+            given_ok=False, resend=resend)
     except KeyboardInterrupt:
         if ui.interrupt_ends_run or session.sources.otp_command:
             raise
         return False
     ui.info(str(resp.get("message") or "MFA enabled."))
     return True
+
+
+def _resend(ctx: Context, method: str) -> Callable[..., object] | None:
+    """For EMAIL/SMS: what has a new code sent when the person asks for one."""
+    if method not in ("EMAIL", "SMS"):
+        return None
+    return lambda quiet=False: ctx.session.send_code(ctx.ui, quiet=quiet)
 
 
 def mk(ctx: Context, a: Args) -> dict[str, Any]:
@@ -178,34 +195,69 @@ def mk(ctx: Context, a: Args) -> dict[str, Any]:
         phone = check_phone(a.phone)
     if a.qr_file and not a.qr_file.lower().endswith((".svg", ".png")):
         raise UsageError(f"--qr-file {a.qr_file}: name it .svg or .png")
-    _precheck(ctx, a, as_json)
     ui, session = ctx.ui, ctx.session
+    # A person reads the key and the codes as text, whatever the format; a program
+    # reading JSON gets them in the pending document, before any code is awaited.
+    human = not as_json or _at_terminal(ui)
+    _precheck(ctx, a, human)
     session.login_before_enrolment(ui)  # one login for the whole session
-    with _conflict_means(session, "on"):  # 409: enabled already
-        resp = session.call(ui, lambda c, u, p: c.enable_mfa(u, p, method, phone))
-    session.mfa_state = "pending"
-    ui.info(str(resp.get("message") or "MFA enrolment started."))
-    result: dict[str, Any] = {"method": method, "status": "pending",
-                              "issuer": str(resp.get("issuer") or "ITS Private Cloud")}
-    if as_json:
-        if method == "AUTHENTICATOR":
-            result.update(key=resp.get("key"), uri=resp.get("uri"))
-        result["recovery_codes"] = _codes(resp)
-    shown: set[str] = set()  # what the person has seen of the key and the codes
+    try:
+        with _conflict_means(session, "on"):  # 409: enabled already
+            resp = session.call(ui, lambda c, u, p: c.enable_mfa(u, p, method, phone))
+    except InvalidResponse as exc:
+        _refused_enrolment(ctx, a, exc, human)
+        raise
+    session.mfa_state, session.mfa_method = "pending", method
+    result = _pending_doc(method, resp, as_json)
+    shown: set[str] = set()  # what the person (or program) has seen: key, codes, doc
     try:
         _remember_method(ctx, method)  # so that the next login knows, however it ends
-        _after_enable(ctx, a, resp, result, shown)
+        _after_enable(ctx, a, resp, result, shown, human)
     except BaseException:
         # The server has enrolled: whatever failed, show what finishing later needs.
-        if as_json:
-            ctx.emit(result, a.output)
-        else:
+        if human:
             _show_the_rest(ctx, a, resp, shown)
+        elif "doc" not in shown:
+            ctx.emit(result, a.output)
         ui.info(_pending(method))
         raise
     if result["status"] == "pending":
         ui.info(_pending(method))
+    elif "doc" in shown:  # the pending document went out: this one ends the story
+        return {"method": method, "status": "enabled"}
     return result
+
+
+def _pending_doc(method: str, resp: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """The result of an enrolment while pending: method, issuer, and in JSON the key,
+    its URI and the recovery codes (what finishing needs)."""
+    result: dict[str, Any] = {"method": method, "status": "pending",
+                              "issuer": str(resp.get("issuer") or "ITS Private Cloud")}
+    if as_json:
+        if method == "AUTHENTICATOR":
+            result.update({k: resp[k] for k in ("key", "uri") if k in resp})
+        if "recovery_codes" in resp:
+            result["recovery_codes"] = _codes(resp)
+    return result
+
+
+def _refused_enrolment(ctx: Context, a: Args, exc: InvalidResponse, human: bool) -> None:
+    """The server answered ``/tf/enable`` with something not as the contract says: it
+    may have enrolled all the same, so what was valid is shown, and how to go on."""
+    session, method = ctx.session, a.method
+    session.mfa_state, session.mfa_method = "pending", method
+    _remember_method(ctx, method)
+    partial = exc.partial if isinstance(exc.partial, dict) else {}
+    if human:
+        if method == "AUTHENTICATOR" and partial.get("key"):
+            ctx.ui.info("Secret key (add it to your authenticator app to finish):")
+            ctx.ui.out(str(partial["key"]))
+        if partial.get("recovery_codes"):
+            _show_codes(ctx, _codes(partial), set())
+    else:
+        ctx.emit(_pending_doc(method, partial, True), a.output)
+    ctx.ui.info(f"The server may have started the enrolment: finish it with 'mfa verify CODE'"
+                f", or start again with 'mfa mk {method}'.")
 
 
 def _pending(method: str) -> str:
@@ -234,11 +286,11 @@ def _show_the_rest(ctx: Context, a: Args, resp: dict[str, Any], shown: set[str])
 
 
 def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str, Any],
-                  shown: set[str]) -> None:
+                  shown: set[str], human: bool) -> None:
     """Show what enrolment gave, save files, have a code sent, and finish with a code."""
     ui, session, method = ctx.ui, ctx.session, a.method
     codes = _codes(resp)
-    if not ctx.wants_json(a.output):
+    if human:
         if method == "AUTHENTICATOR":
             _show_authenticator(ctx, a, resp, shown)
         _show_codes(ctx, codes, shown)
@@ -253,6 +305,9 @@ def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str,
     saved = _save_codes(ctx, a, session.username or "", result["issuer"], codes)
     if saved:
         result["recovery_codes_file"] = saved
+    if not human and not a.no_verify:  # a program reads what finishing needs, now
+        ctx.emit(result, a.output)
+        shown.add("doc")
     if method in ("EMAIL", "SMS"):
         sent = session.call(ui, lambda c, u, p: c.request_code(u, p))
         ui.info(str(sent.get("message") or "A code was sent."))
@@ -308,14 +363,11 @@ def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
         if not ui.can_ask:
             ui.info("Finish with: mfa rm --token TOKEN (the token from the email)")
             return {"status": "confirmation sent"} if as_json else None
-        confirmation = ui.ask_secret("Confirmation token from the email",
-                                     flag="--token TOKEN")
-    confirmation = confirmation.strip()
-    if not confirmation:
-        raise ShellError("the confirmation token is empty")
-    with _conflict_means(session, "off"):
-        resp = session.call(ui, lambda c, u, p: c.confirm_disable_mfa(u, p, confirmation))
+        resp = _confirm_asked(ctx)
+    else:
+        resp = _confirm(ctx, confirmation)
     message = str(resp.get("message") or "MFA disabled.")
+    session.mfa_method = None
     session.mfa_state = "off"
     session.uncache(ui)
     _remember_method(ctx, None)
@@ -325,22 +377,79 @@ def rm(ctx: Context, a: Args) -> dict[str, Any] | None:
     return None
 
 
+#: Tries a person has to type the confirmation token (one email for all).
+TOKEN_TRIES = 3
+
+
+def _confirm(ctx: Context, confirmation: str) -> dict[str, Any]:
+    confirmation = confirmation.strip()
+    if not confirmation:
+        raise ShellError("the confirmation token is empty")
+    with _conflict_means(ctx.session, "off"):
+        return ctx.session.call(
+            ctx.ui, lambda c, u, p: c.confirm_disable_mfa(u, p, confirmation))
+
+
+def _confirm_asked(ctx: Context) -> dict[str, Any]:
+    """Ask for the emailed token; a mistyped one is asked again (no new email)."""
+    for number in range(1, TOKEN_TRIES + 1):
+        typed = ctx.ui.ask_secret("Confirmation token from the email", flag="--token TOKEN")
+        try:
+            return _confirm(ctx, typed)
+        except InvalidDisableToken as exc:
+            if number == TOKEN_TRIES:
+                raise ShellError(f"the server did not accept the confirmation token "
+                                 f"({TOKEN_TRIES} tries, HTTP {exc.status}): check the email "
+                                 "and finish with 'mfa rm --token TOKEN', or run 'mfa rm' "
+                                 "again for a new one") from None
+            ctx.ui.error(f"error: the server did not accept that confirmation token (mistyped?"
+                         f"); the one in the email still serves ({TOKEN_TRIES - number} left)")
+    raise AssertionError("unreachable")
+
+
 STATUS_FIELDS = ("enabled", "method", "enabled_on", "disabled_on")
+#: The server's times (UTC, the contract's format).
+SERVER_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def _time(field: str, value: Any, as_json: bool) -> str | None:
+    """A server time as ISO 8601 in UTC (JSON), or readable with its zone (tables)."""
+    if value is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.strptime(str(value), SERVER_TIME).replace(tzinfo=UTC)
+    except ValueError:
+        raise ShellError(f"the server's {field} is not a time as YYYY-MM-DD HH:MM:SS "
+                         "(refused)") from None
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ" if as_json else "%Y-%m-%d %H:%M:%S UTC")
 
 
 def status(ctx: Context, a: Args) -> dict[str, Any]:
-    """The four fields of ``vss-cli account get mfa``."""
+    """The four fields of ``vss-cli account get mfa``, and ``state``: on, off or pending."""
     totp = ctx.session.call_v2(ctx.ui, lambda c, t: c.get_mfa_status(t))
     enabled, method = totp.get("enabled"), totp.get("method")
-    ctx.session.mfa_state = "on" if enabled else ("pending" if method else "off")
-    return {key: totp.get(key) for key in STATUS_FIELDS}
+    state = "on" if enabled else ("pending" if method else "off")
+    as_json = ctx.wants_json(a.output)
+    result = {key: totp.get(key) for key in STATUS_FIELDS}
+    for key in ("enabled_on", "disabled_on"):
+        result[key] = _time(key, result[key], as_json)
+    ctx.session.mfa_state = state
+    ctx.session.mfa_method = method if isinstance(method, str) else None
+    return {**result, "state": state}
 
 
 MK_HELP = """\
 Starts enrolment. AUTHENTICATOR shows a QR code and the key for your app;
 EMAIL and SMS have a code sent. The recovery codes are shown once and may be
 saved to a file (mode 0600, never overwritten without asking). Then the
-shell asks for a code to finish; 'mfa verify' finishes later."""
+shell asks for a code to finish; 'mfa verify' finishes later.
+At a terminal, the key and the codes are shown before the code is asked,
+whatever the output format. With -o json in a pipe, the pending document
+(method, key, uri, recovery_codes, status "pending") is printed first, and
+once a code finished the enrolment, {"method": ..., "status": "enabled"}.
+For EMAIL and SMS, an empty answer or 'resend' has a new code sent."""
 
 
 def register(table: Table) -> None:
