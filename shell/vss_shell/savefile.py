@@ -72,6 +72,7 @@ def save_private(ui: UI, path: str, make: Callable[[], bytes], *, what: str,
             if not ui.can_ask:
                 raise ShellError(f"the {what} were not saved") from None
         target = os.path.expanduser(ui.ask(
-            f"Another file name for the {what} (empty to skip)", flag="--yes", default=""))
+            f"Another file name for the {what} (empty to skip)", flag="--yes", default="",
+            paths=True))
     ui.info(f"The {what} were not saved.")
     return None

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: How many of the last codes and tokens sent are kept to be hidden.
+SENT_KEPT = 8
 #: Wrong codes a person may retry at a prompt.
 OTP_TRIES = 3
 #: Wrong passwords a person may retry at a prompt.
@@ -50,6 +52,8 @@ class Session:
         self.username: str | None = settings.username
         self.token: Token | None = None
         self._password = password
+        #: The last codes and tokens sent (typed or given): never shown, even echoed back.
+        self._sent: list[str] = []
         #: Whether the password in memory was typed by a person (a typo may be retried).
         self._password_typed = False
         self._client: VssClient | None = None
@@ -113,6 +117,8 @@ class Session:
     # --- credentials ----------------------------------------------------------
     def user(self, ui: UI) -> str:
         """The username, asked once when no profile, option or variable gave it."""
+        if self.settings.blocked:  # nothing asked for a request that cannot be sent
+            raise UsageError(self.settings.blocked)
         if not self.username:
             self.username = ui.ask("Username", flag="--user or VSS_USER")
         return self.username
@@ -267,6 +273,7 @@ class Session:
         for number in range(1, tries + 1):
             code = self.sources.otp(ui, question, given_ok=given_ok,
                                     resend=None if automatic else resend)
+            self.sent(code)
             try:
                 return attempt(code)
             except (OtpRequired, ShellError) as exc:
@@ -388,8 +395,14 @@ class Session:
         self.token = None
         self._password = None
 
+    def sent(self, secret: str) -> str:
+        """Note a code or confirmation token about to be sent (the last few are kept):
+        a server that echoes it back must not get it shown."""
+        self._sent = [*self._sent[-(SENT_KEPT - 1):], secret]
+        return secret
+
     def secrets(self) -> list[str]:
         """Values that must never be printed (for redacting tracebacks)."""
-        found = [self._password, self.token.raw if self.token else None]
+        found = [self._password, self.token.raw if self.token else None, *self._sent]
         found += [self.sources.env.get(k) for k in ("VSS_USER_PASS", "VSS_USER_OTP", "VSS_TOKEN")]
         return [s for s in found if s]

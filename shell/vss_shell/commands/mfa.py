@@ -149,7 +149,7 @@ def _save_codes(ctx: Context, a: Args, user: str, issuer: str, codes: list[str])
                 flag="--save-codes FILE or --no-save-codes", default=True):
             return None
         default = f"{user}_{issuer.replace(' ', '_')}_recovery_codes.txt"
-        path = ui.ask("File name", flag="--save-codes FILE", default=default)
+        path = ui.ask("File name", flag="--save-codes FILE", default=default, paths=True)
     text = "".join(f"{c}\n" for c in codes)
     return save_private(ui, path, lambda: text.encode(), what="recovery codes", yes=a.yes)
 
@@ -323,7 +323,7 @@ def verify(ctx: Context, a: Args) -> dict[str, Any] | None:
     """Check a code; finishes a pending enrolment."""
     ui, session = ctx.ui, ctx.session
     raw = a.code if a.code else session.sources.otp(ui, "Enter the 6-digit code")
-    code = check_code(raw)
+    code = session.sent(check_code(raw))
     try:
         with _conflict_means(session, "off"):  # 409: MFA is off, no enrolment pending
             resp = session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
@@ -382,7 +382,7 @@ TOKEN_TRIES = 3
 
 
 def _confirm(ctx: Context, confirmation: str) -> dict[str, Any]:
-    confirmation = confirmation.strip()
+    confirmation = ctx.session.sent(confirmation.strip())
     if not confirmation:
         raise ShellError("the confirmation token is empty")
     with _conflict_means(ctx.session, "off"):
