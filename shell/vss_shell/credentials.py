@@ -139,11 +139,8 @@ class CredentialSources:
 
 def _ask_or_resend(ui: UI, question: str, flag: str, resend: Callable[..., object]) -> str:
     """A code asked of a person; an empty answer or ``resend`` has a new one sent."""
-    ui.require(question, flag)
-    shown = f"{question}: "
     for _ in range(RESENDS):
-        # ``_read``, not ``ask_secret``: an empty answer is an answer here.
-        answer = ui._read(shown, secret=True).strip()
+        answer = ui.ask_secret(question, flag=flag, allow_empty=True)
         if answer and answer.lower() != RESEND_WORD:
             return answer
         resend()

@@ -131,13 +131,15 @@ class UI:
             if default is not None:
                 return default
 
-    def ask_secret(self, question: str, *, flag: str, strip: bool = True) -> str:
+    def ask_secret(self, question: str, *, flag: str, strip: bool = True,
+                   allow_empty: bool = False) -> str:
         """A secret answer; it is not echoed and not remembered. A password keeps
-        its spaces (``strip=False``), as from ``VSS_USER_PASS``."""
+        its spaces (``strip=False``), as from ``VSS_USER_PASS``. An empty answer is
+        asked again, unless ``allow_empty`` (it means something to the caller)."""
         self.require(question, flag)
         while True:
             answer = self._read(f"{question}: ", secret=True)
-            if answer.strip():
+            if answer.strip() or allow_empty:
                 return answer.strip() if strip else answer
 
     def confirm(self, question: str, *, flag: str, default: bool = False) -> bool:
