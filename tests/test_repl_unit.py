@@ -245,11 +245,39 @@ def test_session_closed_after_the_loop(ctx: Context, tmp_path: Path) -> None:
 # --- prompt and toolbar ---------------------------------------------------------------------
 
 
+def _fake(name: str = "cloud-api", endpoint: str = "https://vss-api.eis.utoronto.ca",
+          source: str = "profile cloud-api") -> SimpleNamespace:
+    return SimpleNamespace(demo=None, settings=SimpleNamespace(
+        name=name, endpoint=endpoint, sources={"endpoint": source}))
+
+
 def test_prompt_text() -> None:
-    fake = SimpleNamespace(demo=None, settings=SimpleNamespace(name="cloud-api"))
+    fake = _fake()
     assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
     fake.demo = object()  # the prompt names the profile, also in demo mode
     assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
+    fake.settings.sources["endpoint"] = "demo mode"
+    assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("source", ["option", "env VSS_ENDPOINT"])
+def test_prompt_shows_an_endpoint_given_over_the_profile(source: str) -> None:
+    fake = _fake(endpoint="https://u:secret@127.0.0.1:8443/api?x=1", source=source)
+    assert repl.prompt_text(fake) == "vss (cloud-api → 127.0.0.1:8443) > "  # type: ignore
+
+
+def test_prompt_and_toolbar_show_control_characters_visibly(ctx: Context) -> None:
+    fake = _fake(name="lab\x1b]0;pwned\x07", endpoint="http://127.0.0.1:1/\x1b[2J",
+                 source="env VSS_ENDPOINT")
+    text = repl.prompt_text(fake)  # type: ignore[arg-type]
+    assert "\x1b" not in text and "\x07" not in text
+    assert text == "vss (lab\\x1b]0;pwned\\x07 → 127.0.0.1:1) > "
+    ctx.session.settings.name = "p\x1b[31m"
+    ctx.session.settings.endpoint = "http://127.0.0.1:1/\x9b2J"
+    ctx.session.username = "u\x07"
+    bar = "".join(t for _, t in repl.toolbar(ctx))
+    assert not any(ch in bar for ch in "\x1b\x07\x9b")
+    assert "p\\x1b[31m" in bar and "u\\x07" in bar and "/\\x9b2J" in bar
 
 
 def test_toolbar(ctx: Context) -> None:
