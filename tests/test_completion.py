@@ -13,8 +13,9 @@ from prompt_toolkit.document import Document
 from vss_shell.commands import table
 from vss_shell.commands.builtin import help_text
 from vss_shell.commands.parser import split
-from vss_shell.commands.table import Arg, Command, Group, Table
+from vss_shell.commands.table import Arg, Command, Group, Opt, Table, When
 from vss_shell.completion import ShellCompleter
+from vss_shell.errors import UsageError
 
 T = table()
 PROFILES = ["cloud-api", "vss-api", "lab"]
@@ -342,3 +343,101 @@ def test_profile_set_keys_complete_with_their_help() -> None:
 ])
 def test_option_values_after_equals_complete(typed: str, expected: list[str]) -> None:
     assert [t.strip() for t in texts(typed)] == expected
+
+
+# --- one grammar: the command under the cursor ---------------------------------------------
+
+
+def test_after_a_semicolon_the_commands_are_offered_again() -> None:
+    assert texts("mfa status; ") == texts("")
+    assert texts("whoami;mf") == ["mfa "]
+    assert texts("whoami; mfa st") == ["status "]
+    assert texts("mfa status; whoami; set output j") == ["json "]
+
+
+def test_a_continued_command_completes_over_its_lines() -> None:
+    assert texts("mfa \\\nst") == ["status "]
+    assert texts("mfa mk \\\n  SMS --ph") == ["--phone "]
+    found = complete("mfa sta\\\ntu")  # a word continued over two lines
+    assert [c.text for c in found] == ["status "]
+    assert applied("mfa sta\\\ntu", found[0]) == "mfa status "
+
+
+def test_nothing_after_a_continuing_backslash_or_on_a_long_line() -> None:
+    assert texts("mfa \\") == []
+    assert texts("mfa status " + "x" * 5000 + "; mf") == []
+
+
+def test_a_comment_before_a_newline_does_not_stop_completion() -> None:
+    assert texts("whoami # c\nmf") == ["mfa "]
+
+
+# --- help for each value and each spelling -----------------------------------------------
+
+
+def test_negated_flags_say_what_they_do() -> None:
+    metas = {c.text.strip(): c.display_meta_text for c in complete("mfa mk AUTHENTICATOR --")}
+    assert metas["--qr"].startswith("show") and metas["--no-qr"].startswith("do not show")
+    assert metas["--show-key"].startswith("display")
+    assert metas["--no-show-key"].startswith("do not display")
+    metas = {c.text.strip(): c.display_meta_text for c in complete("profile add x --")}
+    assert metas["--no-verify-tls"].startswith("do not verify")
+
+
+def test_set_keys_and_values_name_their_values() -> None:
+    metas = {c.text.strip(): c.display_meta_text for c in complete("set ")}
+    assert metas == {"output": "how results print: table or json",
+                     "autosuggest": "grey suggestions from history as you type: on or off"}
+    metas = {c.text.strip(): c.display_meta_text for c in complete("set autosuggest ")}
+    assert metas["off"] == "no suggestions" and metas["on"].startswith("suggest")
+
+
+def _sms_table() -> Table:
+    sms = Table()
+    sms.add(Command(("send",), "send", lambda ctx, a: None,
+                    args=(Arg("method", "how", ("EMAIL", "SMS"), upper=True),),
+                    opts=(Opt("--phone", "the phone number", "NUMBER",
+                              when=When("method", ("SMS",))),
+                          Opt("--qr", "show the QR code", negatable=True,
+                              no_help="hide the QR code"),
+                          Opt("--save", "save to FILE", "FILE", paths=True)),
+                    output=False))
+    return sms
+
+
+def sms_texts(text: str) -> list[str]:
+    completer = ShellCompleter(_sms_table(), lambda: None)
+    return [c.text for c in completer.get_completions(Document(text), CompleteEvent())]
+
+
+def test_an_option_that_goes_with_a_value_is_offered_only_after_it() -> None:
+    assert "--phone " in sms_texts("send SMS ")
+    assert "--phone " in sms_texts("send sms --")
+    assert "--phone " not in sms_texts("send EMAIL ")
+    assert "--phone " not in sms_texts("send ")
+    from vss_shell.commands.parser import parse
+
+    with pytest.raises(UsageError, match="--phone goes with SMS only"):
+        parse(_sms_table(), ["send", "EMAIL", "--phone", "1"])
+    assert parse(_sms_table(), ["send", "sms", "--phone", "1"]).args.phone == "1"
+    text = help_text(_sms_table(), _sms_table().lookup("send"))
+    assert "the phone number (with METHOD SMS only)" in text
+    assert "--no-qr" in text and "hide the QR code" in text
+
+
+def test_file_options_complete_paths(tmp_path, monkeypatch) -> None:
+    (tmp_path / "codes.txt").write_text("")
+    (tmp_path / "my codes.txt").write_text("")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "q.png").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert sms_texts("send SMS --save co") == ["codes.txt "]
+    assert sms_texts("send SMS --save my") == ["'my codes.txt' "]
+    assert sms_texts("send SMS --save s") == ["sub/"]  # a folder: no space, go on typing
+    assert sms_texts("send SMS --save sub/") == ["sub/q.png "]
+    assert sms_texts("send SMS --save=c") == ["--save=codes.txt "]
+    assert sms_texts("send SMS --save 'my c") == ["'my codes.txt' "]
+    line = "send SMS --save 'my c"
+    completer = ShellCompleter(_sms_table(), lambda: None)
+    [found] = completer.get_completions(Document(line), CompleteEvent())
+    assert split(applied(line, found)) == ["send", "SMS", "--save", "my codes.txt"]

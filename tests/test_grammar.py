@@ -98,7 +98,7 @@ def test_continues(text: str, expected: bool) -> None:
     assert continues(text) is expected
 
 
-LINE_CHARS = st.sampled_from(list("ab #;'\"\\\n\t") + ["mfa", " status", "\\\n"])
+LINE_CHARS = st.sampled_from([*list("ab #;'\"\\\n\t"), "mfa", " status", "\\\n"])
 
 
 @settings(max_examples=300, deadline=None)
