@@ -117,8 +117,15 @@ def comment_start(line: str) -> int | None:
     return None
 
 
+#: Characters that need :mod:`shlex` (without them a line is words between blanks).
+_QUOTING = re.compile(r"['\"\\#]")
+_BLANK_RUN = re.compile(r"[ \t\r\n]+")
+
+
 def split(line: str, what: str = "line") -> list[str]:
     """The words of one command, as a POSIX shell splits them."""
+    if not _QUOTING.search(line):  # the common case, a hundred times faster
+        return [word for word in _BLANK_RUN.split(line) if word]
     cut = comment_start(line)
     try:
         return shlex.split(line if cut is None else line[:cut])
