@@ -13,7 +13,7 @@ from prompt_toolkit.document import Document
 from vss_shell.commands import table
 from vss_shell.commands.builtin import help_text
 from vss_shell.commands.parser import split
-from vss_shell.commands.table import Arg, Command, Group, Opt, Table, When
+from vss_shell.commands.table import Arg, Command, Group, Opt, Table, When, choice_help
 from vss_shell.completion import ShellCompleter
 from vss_shell.errors import UsageError
 
@@ -115,7 +115,9 @@ def test_nothing_after_an_unknown_subcommand_or_command() -> None:
 def test_method_choices() -> None:
     found = complete("mfa mk ")
     assert [c.text for c in found] == ["EMAIL ", "AUTHENTICATOR ", "SMS "]
-    assert {c.display_meta_text for c in found} == {"how codes come"}
+    method = T.lookup("mfa").children["mk"].args[0]
+    helps = choice_help(method.choices, None, default=method.help)
+    assert [c.display_meta_text for c in found] == list(helps.values())
 
 
 @pytest.mark.parametrize("typed", ["mfa mk e", "mfa mk E", "MFA MK em"])
@@ -125,7 +127,7 @@ def test_method_prefix_case_insensitive(typed: str) -> None:
 
 def test_options_after_the_argument() -> None:
     found = {c.text: c.display_meta_text for c in complete("mfa mk SMS --")}
-    assert found["--phone "] == "phone number for SMS"
+    assert "phone number" in found["--phone "]
     assert found["--output "] == "print as a table or as JSON"
     assert "--no-qr " in found
     assert "-o " not in found  # short spellings are not offered
@@ -441,3 +443,21 @@ def test_file_options_complete_paths(tmp_path, monkeypatch) -> None:
     completer = ShellCompleter(_sms_table(), lambda: None)
     [found] = completer.get_completions(Document(line), CompleteEvent())
     assert split(applied(line, found)) == ["send", "SMS", "--save", "my codes.txt"]
+
+
+# --- the mfa table declares what goes with what (once commands/mfa.py declares it) ---------
+
+MK = T.lookup("mfa").children["mk"]
+DECLARED = any(o.when for o in MK.opts) and any(o.paths for o in MK.opts)
+
+
+@pytest.mark.skipif(not DECLARED, reason="commands/mfa.py does not declare When/paths yet")
+def test_mfa_mk_offers_phone_only_for_sms_and_paths_for_files(tmp_path, monkeypatch) -> None:
+    assert "--phone " in texts("mfa mk SMS ")
+    assert "--phone " not in texts("mfa mk EMAIL ") + texts("mfa mk AUTHENTICATOR --")
+    (tmp_path / "codes.txt").write_text("")
+    monkeypatch.chdir(tmp_path)
+    assert texts("mfa mk EMAIL --save-codes co") == ["codes.txt "]
+    assert texts("mfa mk AUTHENTICATOR --qr-file=c") == ["--qr-file=codes.txt "]
+    metas = {c.text.strip(): c.display_meta_text for c in complete("mfa mk ")}
+    assert len(set(metas.values())) == 3  # each method says what it is
