@@ -58,6 +58,8 @@ T = table()
 #: Examples for the run through the shell; each of the two prompt-side tests gets half.
 EXAMPLES = int(os.environ.get("VSS_FUZZ_EXAMPLES", "1500"))
 COUNTS = {"run": EXAMPLES, "edit": EXAMPLES // 2}
+#: The slow mode outlasts the suite's timeout per test (20 ms a line is generous).
+SLOW_OK = pytest.mark.timeout(max(120, EXAMPLES // 50))
 
 # --- what lines are made of ---------------------------------------------------------------
 
@@ -193,6 +195,7 @@ def run_line(ctx: Context, line: str) -> None:
 STATS = dict.fromkeys(("lines", "unreadable", "commands", "usage", "shell", "api", "seconds"), 0)
 
 
+@SLOW_OK
 @settings(max_examples=COUNTS["run"], deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(line=LINE)
@@ -214,6 +217,7 @@ LEXER = ShellLexer(T)
 COMPLETER = ShellCompleter(T, lambda: None)
 
 
+@SLOW_OK
 @settings(max_examples=COUNTS["edit"], deadline=None, database=None)
 @given(text=st.one_of(LINE, st.lists(LINE, max_size=3).map("\n".join)))
 def test_random_text_at_the_prompt_never_raises(text: str) -> None:
@@ -227,6 +231,7 @@ def test_random_text_at_the_prompt_never_raises(text: str) -> None:
     assert kept is None or kept == mask_secrets(T, text)
 
 
+@SLOW_OK
 @settings(max_examples=COUNTS["edit"], deadline=None, database=None)
 @given(text=LINE)
 def test_what_is_highlighted_is_what_runs(text: str) -> None:

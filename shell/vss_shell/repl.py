@@ -148,8 +148,8 @@ def help_for(ctx: Context, text: str) -> str:
 
 def prepare_http() -> threading.Thread:
     """Import the HTTP stack (``requests``, ``urllib3``) in a daemon thread, while the
-    person types: the first command then does not wait for it. It only imports;
-    the loop joins it before running a command, so no import runs in two threads."""
+    person types: the first command then does not wait for it. It only imports, and
+    the loop joins it before running a command: no command imports alongside it."""
 
     def load() -> None:
         with contextlib.suppress(Exception):  # the command that needs it will say

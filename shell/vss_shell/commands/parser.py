@@ -145,7 +145,7 @@ class Piece:
     """
 
     text: str
-    start: int  # where ``text[0]`` stands in the source
+    start: int  # where the piece begins in the source
     end: int  # where the piece ends in the source: its ``;``, newline or end
     line: int  # the source line (from 1) it starts on
     number: int  # its place (from 1), as if each ``;`` began a new line
