@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from prompt_toolkit.document import Document
 
 from vss_shell.commands import table
+from vss_shell.commands.parser import INTERACTIVE_LIMIT
 from vss_shell.lexer import ROLE_STYLE, STYLE, ShellLexer
 
 T = table()
@@ -155,3 +156,47 @@ def test_tokens_concatenate_to_the_line_double_quotes(line: str) -> None:
 @given(st.text(alphabet=st.characters(blacklist_characters="\"\n\r"), max_size=30))
 def test_tokens_concatenate_to_the_line_single_quotes(line: str) -> None:
     _roundtrip(line)
+
+
+# --- one grammar: each command of a line, continuations, bounded --------------------------
+
+
+def test_each_command_after_a_semicolon_is_coloured() -> None:
+    got = styles("mfa status; whoami;bogus ; mfa verify 123456")
+    assert got["mfa"] == "class:command" and got["status"] == "class:subcommand"
+    assert got["whoami"] == "class:command"
+    assert got["bogus"] == "class:unknown"
+    assert got["123456"] == "class:secret"
+    assert got["verify"] == "class:subcommand"
+
+
+def test_a_continued_command_is_coloured_over_its_lines() -> None:
+    get_line = LEXER.lex_document(Document("mfa mk \\\n  SMS --phone \\\n 416 # note"))
+    assert get_line(0)[0] == ("class:command", "mfa")
+    assert ("class:value", "SMS") in get_line(1)
+    assert ("class:option", "--phone") in get_line(1)
+    assert ("class:value", "416") in get_line(2)
+    assert ("class:comment", "# note") in get_line(2)
+
+
+def test_a_comment_ends_at_its_line() -> None:
+    get_line = LEXER.lex_document(Document("whoami # c; mfa\nmfa status"))
+    assert get_line(0)[-1] == ("class:comment", "# c; mfa")
+    assert get_line(1)[0] == ("class:command", "mfa")
+
+
+def test_a_very_long_line_stays_plain() -> None:
+    line = "mfa status " + "x" * INTERACTIVE_LIMIT
+    assert LEXER.line_tokens(line) == [("", line)]
+    assert LEXER.lex_document(Document(line + "\nmfa"))(1) == [("", "mfa")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*VOCAB, ";", "\\\n", "\n", "'", '"', "\\"]), max_size=14)
+       .map("".join))
+def test_lines_of_fragments_are_the_lines_of_the_text(text: str) -> None:
+    get_line = LEXER.lex_document(Document(text))
+    for number, line in enumerate(text.split("\n")):
+        fragments = get_line(number)
+        assert "".join(t for _, t in fragments) == line
+        assert all(t for _, t in fragments)

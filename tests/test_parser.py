@@ -30,6 +30,7 @@ from vss_shell.commands.table import (
     Arg,
     Command,
     Group,
+    Opt,
     Table,
     checked_choices,
     choice_help,
@@ -56,12 +57,20 @@ def usage_error(line: str) -> UsageError:
     return caught.value
 
 
-def required_words(command: Command) -> list[str]:
-    """Values that satisfy a command's required positional arguments."""
+def first_choice(choices: object) -> str | None:
+    """The first of fixed choices (a tuple, or a mapping of values to their help)."""
+    return next(iter(choices)) if isinstance(choices, tuple | dict) else None
+
+
+def required_words(command: Command, opt: Opt | None = None) -> list[str]:
+    """Values that satisfy a command's required positional arguments (and what
+    ``opt`` goes with)."""
     found = []
     for arg in command.args:
-        if arg.required:
-            found.append(arg.choices[0] if isinstance(arg.choices, tuple) else "x")
+        if opt is not None and opt.when is not None and opt.when.arg == arg.name:
+            found.append(opt.when.values[0])
+        elif arg.required:
+            found.append(first_choice(arg.choices) or "x")
     return found
 
 
@@ -216,8 +225,8 @@ def test_every_option_is_none_when_unset() -> None:
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=COMMAND_IDS)
 def test_every_flag_of_the_table_parses(command: Command) -> None:
-    base = [*command.path, *required_words(command)]
     for opt in command.all_opts:
+        base = [*command.path, *required_words(command, opt)]
         if opt.metavar is None:
             parsed = parse(T, [*base, opt.name])
             assert isinstance(parsed, Invocation)
@@ -229,7 +238,7 @@ def test_every_flag_of_the_table_parses(command: Command) -> None:
             with pytest.raises(UsageError, match="takes no value"):
                 parse(T, [*base, opt.name + "=1"])
         else:
-            value = opt.choices[0] if isinstance(opt.choices, tuple) else "v a l"
+            value = first_choice(opt.choices) or "v a l"
             parsed = parse(T, [*base, opt.name, value])
             assert isinstance(parsed, Invocation)
             assert getattr(parsed.args, opt.dest) == value
@@ -573,9 +582,12 @@ def test_help_mfa_mk_text() -> None:
     assert lines[0] == ("usage: mfa mk METHOD [--phone NUMBER] [--qr|--no-qr] [--invert] "
                         "[--qr-file PATH] [--show-key|--no-show-key] [--save-codes FILE] "
                         "[--no-save-codes] [--yes] [--no-verify] [--output FORMAT]")
-    for spelled in ("--phone NUMBER", "--qr, --no-qr", "--show-key, --no-show-key",
-                    "--output, -o FORMAT", "EMAIL, AUTHENTICATOR, SMS"):
+    for spelled in ("--phone NUMBER", "--output, -o FORMAT", "EMAIL, AUTHENTICATOR, SMS"):
         assert spelled in text
+    # Each spelling of a negatable flag says what it does.
+    rows = {line.split()[0]: line for line in lines if line.startswith("  --")}
+    assert "do not" not in rows["--qr"] and "do not" in rows["--no-qr"]
+    assert "do not" not in rows["--show-key"] and "do not" in rows["--no-show-key"]
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS, ids=COMMAND_IDS)
@@ -625,8 +637,9 @@ def test_top_help_in_demo_mode_lists_demo_only() -> None:
 
 def test_set_help_lists_the_settings() -> None:
     text = help_text(T, T.lookup("set"))
-    assert "output (table, json)" in text
-    assert "autosuggest (on, off)" in text
+    assert "KEY" in text and "(output, autosuggest)" in text
+    assert "output: table or json" in text and "autosuggest: on or off" in text
+    assert "output       how results print: table or json" in text
 
 
 def test_find_topic_errors() -> None:

@@ -245,11 +245,39 @@ def test_session_closed_after_the_loop(ctx: Context, tmp_path: Path) -> None:
 # --- prompt and toolbar ---------------------------------------------------------------------
 
 
+def _fake(name: str = "cloud-api", endpoint: str = "https://vss-api.eis.utoronto.ca",
+          source: str = "profile cloud-api") -> SimpleNamespace:
+    return SimpleNamespace(demo=None, settings=SimpleNamespace(
+        name=name, endpoint=endpoint, sources={"endpoint": source}))
+
+
 def test_prompt_text() -> None:
-    fake = SimpleNamespace(demo=None, settings=SimpleNamespace(name="cloud-api"))
+    fake = _fake()
     assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
     fake.demo = object()  # the prompt names the profile, also in demo mode
     assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
+    fake.settings.sources["endpoint"] = "demo mode"
+    assert repl.prompt_text(fake) == "vss (cloud-api) > "  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("source", ["option", "env VSS_ENDPOINT"])
+def test_prompt_shows_an_endpoint_given_over_the_profile(source: str) -> None:
+    fake = _fake(endpoint="https://u:secret@127.0.0.1:8443/api?x=1", source=source)
+    assert repl.prompt_text(fake) == "vss (cloud-api → 127.0.0.1:8443) > "  # type: ignore
+
+
+def test_prompt_and_toolbar_show_control_characters_visibly(ctx: Context) -> None:
+    fake = _fake(name="lab\x1b]0;pwned\x07", endpoint="http://127.0.0.1:1/\x1b[2J",
+                 source="env VSS_ENDPOINT")
+    text = repl.prompt_text(fake)  # type: ignore[arg-type]
+    assert "\x1b" not in text and "\x07" not in text
+    assert text == "vss (lab\\x1b]0;pwned\\x07 → 127.0.0.1:1) > "
+    ctx.session.settings.name = "p\x1b[31m"
+    ctx.session.settings.endpoint = "http://127.0.0.1:1/\x9b2J"
+    ctx.session.username = "u\x07"
+    bar = "".join(t for _, t in repl.toolbar(ctx))
+    assert not any(ch in bar for ch in "\x1b\x07\x9b")
+    assert "p\\x1b[31m" in bar and "u\\x07" in bar and "/\\x9b2J" in bar
 
 
 def test_toolbar(ctx: Context) -> None:
@@ -514,3 +542,125 @@ def test_no_save_codes_skips_the_question(ctx: Context, tmp_path: Path) -> None:
     assert run_keys(ctx, "mfa mk EMAIL --no-save-codes --no-verify\rexit\r", tmp_path / "h") == 0
     assert "Save the recovery codes" not in out(ctx)
     assert "Enrolment is pending: finish it with 'mfa verify CODE'" in out(ctx)
+
+
+# --- one grammar: `;` and `\` at the prompt ---------------------------------------------------
+
+
+def test_commands_separated_by_semicolons_all_run(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "mfa status; whoami\rexit\r", tmp_path / "h") == 0
+    text = out(ctx)
+    assert "enabled      no" in text and "user           demo" in text
+    assert err(ctx) == ""
+    assert history_entries(tmp_path / "h") == ["mfa status; whoami", "exit"]
+
+
+def test_after_a_failing_command_the_rest_of_the_line_is_not_run(ctx: Context,
+                                                                 tmp_path: Path) -> None:
+    assert run_keys(ctx, "bogus; whoami; mfa status\rexit\r", tmp_path / "h") == 0
+    lines = err(ctx).splitlines()
+    assert lines[0].startswith("error: unknown command 'bogus'")
+    assert lines[1] == "(not run: the 2 commands after it)"
+    assert "user           demo" not in out(ctx)
+
+
+def test_a_line_that_cannot_be_read_runs_none_of_it(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "whoami; login 'x\rexit\r", tmp_path / "h") == 0
+    assert err(ctx) == "error: cannot read the line: no closing quotation\n"
+    assert "user           demo" not in out(ctx)
+
+
+def test_exit_among_commands_leaves(ctx: Context, tmp_path: Path) -> None:
+    assert run_keys(ctx, "whoami; exit; mfa status\rmfa status\r", tmp_path / "h") == 0
+    assert "user           demo" in out(ctx) and "enabled" not in out(ctx)
+
+
+def test_a_backslash_continues_the_line(ctx: Context, tmp_path: Path) -> None:
+    set_json = "set output \\\rjson\r"
+    assert run_keys(ctx, set_json + "mfa \\\rstatus\rexit\r", tmp_path / "h") == 0
+    text = out(ctx)
+    assert "output = json" in text
+    assert json.loads(text[text.index("{"):])["enabled"] is False
+    assert err(ctx) == ""
+    # Each is one entry of two lines in the history file, recalled as typed.
+    saved = (tmp_path / "h").read_text()
+    assert "+set output \\\n+json\n" in saved and "+mfa \\\n+status\n" in saved
+
+
+def test_enter_after_a_backslash_adds_a_line() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text("mfa \\\r")
+        _wait(lambda: session.app.current_buffer.text == "mfa \\\n")
+        pipe.send_text("status\r")
+
+    assert _drive(repl.key_bindings(no_help), script) == "mfa \\\nstatus"
+
+
+def test_enter_after_an_even_backslash_count_runs_the_line() -> None:
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text("login a\\\\\r")
+
+    assert _drive(repl.key_bindings(no_help), script) == "login a\\\\"
+
+
+def test_the_continuation_prompt() -> None:
+    assert repl.continuation(len("vss (lab) > "), 1, 0) == "      ... > "
+    assert repl.continuation(12, 1, 1) == ""  # a wrapped line, not a continued one
+
+
+def test_f1_helps_on_the_command_under_the_cursor() -> None:
+    asked: list[str] = []
+
+    def script(session: PromptSession, pipe: PipeInput) -> None:
+        pipe.send_text("whoami; mfa mk" + F1)
+        _wait(lambda: len(asked) == 1)
+        pipe.send_text("\x1b[D" * 9 + F1)  # back into `whoami`
+        _wait(lambda: len(asked) == 2)
+        pipe.send_text(CTRL_C)
+
+    with pytest.raises(KeyboardInterrupt):
+        _drive(repl.key_bindings(asked.append), script)
+    assert [a.strip() for a in asked] == ["mfa mk", "whoami"]
+
+
+def test_command_at() -> None:
+    text = "whoami; mfa \\\nmk SMS # c\nhelp"
+    assert repl.command_at(text, 0) == "whoami"
+    assert repl.command_at(text, 9).strip() == "mfa mk SMS"
+    assert repl.command_at(text, len(text)) == "help"
+
+
+# --- the HTTP stack, prepared while the person types -------------------------------------------
+
+
+def test_the_http_stack_is_prepared_once_after_the_first_prompt(
+        ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    started = threading.Thread(target=lambda: events.append("prepared"))
+
+    def prepare() -> threading.Thread:
+        events.append("prepare")
+        started.start()
+        return started
+
+    monkeypatch.setattr(repl, "prepare_http", prepare)
+    real_execute = repl.execute
+    monkeypatch.setattr(repl, "execute",
+                        lambda c, w: (events.append(" ".join(w)), real_execute(c, w)))
+    assert run_keys(ctx, "whoami\rwhoami\rexit\r", tmp_path / "h") == 0
+    # Started once, when the first prompt was drawn; finished before a command runs.
+    assert events == ["prepare", "prepared", "whoami", "whoami", "exit"]
+
+
+def test_prepare_http_imports_requests_in_a_thread() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, vss_shell.repl as r\n"
+            "assert 'requests' not in sys.modules\n"
+            "t = r.prepare_http(); t.join(30)\n"
+            "print(t.daemon, 'requests' in sys.modules, 'vss_shell.api.client' in sys.modules)")
+    shell = Path(__file__).resolve().parents[1] / "shell"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(shell)}, timeout=60)
+    assert done.stdout.split() == ["True", "True", "True"], done.stderr

@@ -1,37 +1,47 @@
 """Piped runs: command files, standard input, and ``-c``.
 
-The same table and handlers as the interactive shell; each failure is one
-line ``FILE:LINE: message`` on stderr, and the exit status says how it went.
+The same table, grammar and handlers as the interactive shell; each failure is
+one line ``FILE:LINE: message`` on stderr, and the exit status says how it went.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TextIO
 
-from vss_shell.commands.parser import comment_start, split
+from vss_shell.commands.parser import Piece, Splitter, split
 from vss_shell.context import Context
 from vss_shell.dispatch import ExitShell, execute, failure
+from vss_shell.errors import UsageError
 
 #: Exit statuses.
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 
-def logical_lines(stream: TextIO) -> Iterator[tuple[int, str]]:
-    """Lines with ``\\``-continuations joined, each with its first line's number."""
-    pending, start = "", 0
-    for number, raw in enumerate(stream, 1):
-        line = raw.rstrip("\r\n")
-        if not pending:
-            start = number
-        trailing = len(line) - len(line.rstrip("\\"))
-        if trailing % 2 and comment_start(pending + line) is None:
-            pending += line[:-1]
-            continue
-        yield start, pending + line
-        pending = ""
-    if pending:
-        yield start, pending
+def logical_lines(stream: Iterable[str]) -> Iterator[tuple[int, list[str] | str]]:
+    """The commands of a file read line by line, each with the line it starts on.
+
+    The grammar is the shell's (:class:`~vss_shell.commands.parser.Splitter`):
+    ``;``, ``\\`` continuations, quotes and comments. A line (with its
+    continuations) is read whole before any of its commands runs; when one of them
+    cannot be read, only its text is given, and running it says why.
+    """
+    splitter = Splitter()
+    for raw in stream:
+        yield from _line_commands(splitter.feed(raw.rstrip("\r\n") + "\n"))
+    yield from _line_commands([splitter.end()])
+
+
+def _line_commands(found: list[Piece]) -> Iterator[tuple[int, list[str] | str]]:
+    ready: list[tuple[int, list[str] | str]] = []
+    for piece in found:
+        try:
+            words = split(piece.text)
+        except UsageError:
+            yield piece.line, piece.text
+            return
+        if words:
+            ready.append((piece.line, words))
+    yield from ready
 
 
 def run(ctx: Context, name: str, entries: Iterable[tuple[int, str | list[str]]], *,

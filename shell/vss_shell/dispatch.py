@@ -6,7 +6,6 @@ The interactive loop and piped runs both call :func:`execute` and
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -62,13 +61,34 @@ def failure(exc: BaseException, secrets: Iterable[str] = (), *, debug: bool = Fa
     from vss_shell.api.errors import ApiError, scrub
 
     secrets = list(secrets)
-    detail = scrub("".join(traceback.format_exception(exc)), secrets) if debug else None
+    detail = None
+    if debug:
+        import traceback
+
+        detail = scrub("".join(traceback.format_exception(exc)), secrets)
     if isinstance(exc, KeyboardInterrupt):
         return Failure(130, "cancelled", detail=detail)
     if isinstance(exc, UsageError):
         return Failure(exc.exit_status, str(exc), exc.usage, detail)
     if isinstance(exc, ShellError | ApiError):
-        return Failure(getattr(exc, "exit_status", 1), scrub(str(exc), secrets), detail=detail)
-    line = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0], secrets)
+        return Failure(getattr(exc, "exit_status", 1), scrub(_bounded(str(exc)), secrets),
+                       detail=detail)
+    line = scrub(_bounded(f"{type(exc).__name__}: {exc}".splitlines()[0]), secrets)
     hint = "" if debug else " (run with --debug for details)"
     return Failure(1, f"internal error: {line}{hint}", detail=detail)
+
+
+#: Longer messages are cut (a message may quote a word of any length back).
+MESSAGE_LIMIT = 1000
+
+
+def _bounded(message: str) -> str:
+    """``message``, cut to :data:`MESSAGE_LIMIT` characters; a URL cut in two goes
+    whole (its user name or password could no longer be recognised and hidden)."""
+    if len(message) <= MESSAGE_LIMIT:
+        return message
+    head = message[:MESSAGE_LIMIT]
+    cut = max(head.rfind(" "), 0)
+    if "://" in head[cut:]:
+        head = head[:cut]
+    return head + f"... ({len(message)} characters)"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from types import SimpleNamespace as Args
 from typing import Any
 
-from vss_shell.commands.parser import suggest
-from vss_shell.commands.table import After, Arg, Command, Group, Table
+from vss_shell.commands.parser import shown, suggest
+from vss_shell.commands.table import OUTPUT_OPT, After, Arg, Command, Group, Table
 from vss_shell.context import Context
 from vss_shell.errors import ShellError, UsageError
-from vss_shell.output import FORMATS
 
 KEYS_HELP = ("Keys: Tab completes (Enter takes the completion), Up and Ctrl-R search\n"
              "history, F1 helps on the line typed, Ctrl-C cancels, Ctrl-D or 'exit' leaves.")
@@ -40,14 +41,23 @@ def help_text(table: Table, target: Command | Group | None, *, demo: bool = Fals
     lines = [target.usage(), "", target.help]
     if target.long_help:
         lines += ["", target.long_help]
-    params = [(a.name.upper(), a.help + (f" ({', '.join(a.choices)})"
-                                          if isinstance(a.choices, tuple) else ""))
-              for a in target.args]
-    params += [(", ".join(o.spellings) + (f" {o.metavar}" if o.metavar else ""), o.help)
-               for o in target.all_opts]
+    params = [(a.name.upper(), a.help + _values(a.choices)) for a in target.args]
+    for opt in target.all_opts:
+        spelled = ", ".join(s for s in opt.spellings if s != opt.negation)
+        metavar = f" {opt.metavar}" if opt.metavar else ""
+        params.append((spelled + metavar, opt.full_help + _values(opt.choices)))
+        if opt.negation:
+            params.append((opt.negation, opt.negation_help))
     if params:
         lines += ["", _rows(params)]
     return "\n".join(lines)
+
+
+def _values(choices: object) -> str:
+    """`` (table, json)`` for fixed choices, else nothing."""
+    if isinstance(choices, tuple | Mapping):
+        return f" ({', '.join(choices)})"
+    return ""
 
 
 def find_topic(table: Table, words: list[str]) -> Command | Group | None:
@@ -55,11 +65,11 @@ def find_topic(table: Table, words: list[str]) -> Command | Group | None:
     entry = table.lookup(words[0])
     if entry is None:
         hint = suggest(words[0], [w for w, _ in table.top_words()])
-        raise UsageError(f"no help for '{words[0]}'{hint}")
+        raise UsageError(f"no help for '{shown(words[0])}'{hint}")
     if len(words) > 1 and isinstance(entry, Group):
         sub = entry.children.get(words[1].lower())
         if sub is None:
-            raise UsageError(f"no help for '{entry.name} {words[1]}'"
+            raise UsageError(f"no help for '{entry.name} {shown(words[1])}'"
                              f"{suggest(words[1], list(entry.children))}")
         return sub
     return entry
@@ -86,13 +96,36 @@ def exit_cmd(ctx: Context, a: Args) -> None:
     raise ExitShell
 
 
+@dataclass(frozen=True)
+class Setting:
+    """A session setting: what it does, and each value with what it does."""
+
+    help: str
+    values: Mapping[str, str]
+
+    def describe(self) -> str:
+        """``how results print: table or json``."""
+        return f"{self.help}: {' or '.join(self.values)}"
+
+    def values_help(self) -> str:
+        """``table or json``."""
+        return " or ".join(self.values)
+
+
 #: The session settings and the values each takes.
-SETTINGS: dict[str, tuple[str, ...]] = {"output": FORMATS, "autosuggest": ("on", "off")}
+SETTINGS: dict[str, Setting] = {
+    "output": Setting("how results print", OUTPUT_OPT.choices),  # type: ignore[arg-type]
+    "autosuggest": Setting("grey suggestions from history as you type",
+                           {"on": "suggest from history (Right arrow takes it)",
+                            "off": "no suggestions"}),
+}
 
 
-def _setting_values(ctx: Context | None, previous: tuple[str, ...]) -> tuple[str, ...]:
-    """The values of the setting named before (``set output``: table, json)."""
-    return SETTINGS.get(previous[0].lower(), ()) if previous else ()
+def _setting_values(ctx: Context | None, previous: tuple[str, ...]) -> Mapping[str, str]:
+    """The values of the setting named before, each with its help (``set output``:
+    table, json)."""
+    setting = SETTINGS.get(previous[0].lower()) if previous else None
+    return setting.values if setting else {}
 
 
 def set_cmd(ctx: Context, a: Args) -> dict[str, Any] | None:
@@ -101,7 +134,7 @@ def set_cmd(ctx: Context, a: Args) -> dict[str, Any] | None:
         return {"output": ctx.output, "autosuggest": "on" if ctx.autosuggest else "off"}
     key = a.key
     if a.value is None:
-        raise UsageError(f"set {key} needs a value ({', '.join(SETTINGS[key])})")
+        raise UsageError(f"set {key} needs a value ({', '.join(SETTINGS[key].values)})")
     value = a.value
     if key == "output":
         ctx.output = value
@@ -145,11 +178,14 @@ def register(table: Table) -> None:
                       output=False))
     table.add(Command(("set",), "show or change a session setting (output, autosuggest)",
                       set_cmd,
-                      args=(Arg("key", "the setting", tuple(SETTINGS), required=False),
-                            Arg("value", "its new value", After(_setting_values),
-                                required=False)),
-                      long_help="Settings: " + ", ".join(f"{key} ({', '.join(values)})"
-                                                        for key, values in SETTINGS.items())))
+                      args=(Arg("key", "the setting to show or change",
+                                {key: s.describe() for key, s in SETTINGS.items()},
+                                required=False),
+                            Arg("value", "its new value: " + "; ".join(
+                                f"{key}: {s.values_help()}" for key, s in SETTINGS.items()),
+                                After(_setting_values), required=False)),
+                      long_help="Settings:\n" + _rows([(key, s.describe())
+                                                        for key, s in SETTINGS.items()])))
     table.add(Command(("outbox",), "show what the demo emulator sent (codes, tokens)", outbox,
                       demo_only=True))
     table.add(Command(("exit",), "leave the shell (also Ctrl-D)", exit_cmd,

@@ -32,10 +32,27 @@ class After:
     checked: bool = True
 
 
-#: Values a completer offers: fixed (checked by the parser), computed from the
-#: running shell (offered, not checked: the handler says what is wrong), or
-#: computed from the arguments before (:class:`After`, checked).
-Choices = tuple[str, ...] | Callable[["Context"], ChoiceValues] | After | None
+#: Values a completer offers: fixed (checked by the parser; a mapping gives each
+#: value its own one-line help), computed from the running shell (offered, not
+#: checked: the handler says what is wrong), or computed from the arguments
+#: before (:class:`After`, checked).
+Choices = tuple[str, ...] | Mapping[str, str] | Callable[["Context"], ChoiceValues] | After | None
+
+
+@dataclass(frozen=True)
+class When:
+    """An option that goes only with some values of an argument: ``--phone`` with
+    METHOD ``SMS``. Completion offers it only then; the parser refuses it otherwise."""
+
+    arg: str  # the argument's name
+    values: tuple[str, ...]  # matched in any case
+
+    def holds(self, value: str | None) -> bool:
+        return value is not None and value.lower() in {v.lower() for v in self.values}
+
+    def describe(self) -> str:
+        """``with METHOD SMS only``."""
+        return f"with {self.arg.upper()} {' or '.join(self.values)} only"
 
 
 @dataclass(frozen=True)
@@ -49,14 +66,16 @@ class Arg:
     secret: bool = False  # masked in the history file
     upper: bool = False  # fixed choices matched case-insensitively, kept as declared
     rest: bool = False  # the last argument only: every remaining word, joined with a space
+    paths: bool = False  # a file name: completion offers paths
 
 
 @dataclass(frozen=True)
 class Opt:
     """An option: ``--name VALUE``, or a flag (``metavar`` None).
 
-    A ``negatable`` flag also accepts ``--no-NAME``; unset it is None, so a
-    command can ask the question the flag answers.
+    A ``negatable`` flag also accepts ``--no-NAME`` (described by ``no_help``,
+    else "do not " and ``help``); unset it is None, so a command can ask the
+    question the flag answers.
     """
 
     name: str
@@ -66,6 +85,9 @@ class Opt:
     secret: bool = False
     negatable: bool = False
     short: str | None = None
+    no_help: str | None = None  # what ``--no-NAME`` does
+    paths: bool = False  # the value is a file name: completion offers paths
+    when: When | None = None  # goes only with some values of an argument
 
     @property
     def dest(self) -> str:
@@ -82,9 +104,31 @@ class Opt:
             names.append(self.short)
         return tuple(names)
 
+    @property
+    def negation(self) -> str | None:
+        """``--no-NAME`` for a negatable flag."""
+        return f"--no-{self.name[2:]}" if self.negatable else None
+
+    @property
+    def full_help(self) -> str:
+        """What the option does, and with what it goes (``(METHOD SMS only)``)."""
+        return self.help + (f" ({self.when.describe()})" if self.when else "")
+
+    @property
+    def negation_help(self) -> str:
+        """What ``--no-NAME`` does: "do not show the QR code"."""
+        return self.no_help or f"do not {self.help}"
+
+    def spelling_help(self) -> list[tuple[str, str]]:
+        """Each spelling with what it does (``--no-qr``: "do not show the QR code")."""
+        return [(spelling, self.negation_help if spelling == self.negation else self.full_help)
+                for spelling in self.spellings]
+
 
 #: The option every data-printing command takes.
-OUTPUT_OPT = Opt("--output", "print as a table or as JSON", "FORMAT", ("table", "json"), short="-o")
+OUTPUT_OPT = Opt("--output", "print as a table or as JSON", "FORMAT",
+                 {"table": "aligned columns, for people",
+                  "json": "JSON, for programs (one document a line in pipes)"}, short="-o")
 
 
 @dataclass(frozen=True)
