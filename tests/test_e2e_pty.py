@@ -39,6 +39,14 @@ pytestmark = [
 Start = Callable[..., Terminal]
 
 
+def profile_on(home: Path, url: str) -> None:
+    """The default profile pointed at ``url`` (an --endpoint would show in the prompt)."""
+    path = home / ".config" / "vss-shell" / "profiles.toml"
+    path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    path.write_text(f'default = "cloud-api"\n[profiles.cloud-api]\nendpoint = "{url}"\n')
+    path.chmod(0o600)
+
+
 @pytest.fixture
 def start(tmp_path: Path, emulator) -> Iterator[Start]:
     """Start ``vss`` on the fixture emulator (or ``demo=True``: ``vss --demo``)."""
@@ -47,8 +55,9 @@ def start(tmp_path: Path, emulator) -> Iterator[Start]:
     def _start(*args: str, user: str = "demo", password: str | None = PASSWORD,
                demo: bool = False, prompt: str | None = None) -> Terminal:
         extra = {"VSS_USER_PASS": password} if password else {}
-        argv = ["--demo", *args] if demo else [
-            "--endpoint", emulator.url, "--user", user, *args]
+        if not demo:
+            profile_on(tmp_path, emulator.url)
+        argv = ["--demo", *args] if demo else ["--user", user, *args]
         term = Terminal(argv, cwd=tmp_path, env=shell_env(tmp_path, **extra))
         started.append(term)
         wait_prompt(term, prompt or (DEMO_PROMPT if demo else PROMPT))
@@ -371,7 +380,8 @@ def test_qr_code_without_colour_is_drawn_with_blocks(start: Start, emulator) -> 
 
 def test_a_qr_code_too_wide_for_the_terminal_gives_the_key(tmp_path: Path, emulator) -> None:
     """Wrapped, a QR code cannot be scanned: say so and show the key instead."""
-    term = Terminal(["--endpoint", emulator.url, "--user", "demo"], cwd=tmp_path,
+    profile_on(tmp_path, emulator.url)
+    term = Terminal(["--user", "demo"], cwd=tmp_path,
                     env=shell_env(tmp_path, VSS_USER_PASS=PASSWORD), columns=36, lines=60)
     try:
         term.wait_for(lambda _t: term.cursor_row() == PROMPT.rstrip())

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from vss_shell import savefile
 from vss_shell.api.errors import Conflict, InvalidDisableToken, InvalidResponse
-from vss_shell.commands.table import Arg, Command, Opt, Table
+from vss_shell.commands.table import Arg, Command, Opt, Table, When
 from vss_shell.constants import MFA_METHODS
 from vss_shell.context import Context
 from vss_shell.credentials import RESEND_HINT
@@ -184,8 +184,6 @@ def _resend(ctx: Context, method: str) -> Callable[..., object] | None:
 def mk(ctx: Context, a: Args) -> dict[str, Any]:
     """Enrol in MFA."""
     method, as_json = a.method, ctx.wants_json(a.output)
-    if a.phone and method != "SMS":
-        raise UsageError("--phone goes with SMS only")
     if a.save_codes and a.no_save_codes:
         raise UsageError("--save-codes and --no-save-codes: choose one")
     phone = None
@@ -455,15 +453,21 @@ For EMAIL and SMS, an empty answer or 'resend' has a new code sent."""
 def register(table: Table) -> None:
     """Declare the ``mfa`` commands."""
     table.group("mfa", "multi-factor authentication: enrol, verify, disable, status")
-    method = Arg("method", "how codes come", MFA_METHODS, upper=True)
+    method = Arg("method", "how codes come", dict(zip(MFA_METHODS, (
+        "codes by email", "codes from an authenticator app (QR code or key)",
+        "codes by text message (needs --phone)"), strict=True)), upper=True)
     table.add(Command(("mfa", "mk"), "enrol in MFA (EMAIL, AUTHENTICATOR or SMS)", mk,
                       args=(method,),
-                      opts=(Opt("--phone", "phone number for SMS", "NUMBER"),
-                            Opt("--qr", "show the QR code in the terminal", negatable=True),
+                      opts=(Opt("--phone", "the phone number codes are sent to", "NUMBER",
+                                when=When("method", ("SMS",))),
+                            Opt("--qr", "show the QR code in the terminal", negatable=True,
+                                no_help="do not show the QR code"),
                             Opt("--invert", "swap the QR code's dark and light modules"),
-                            Opt("--qr-file", "save the QR code as SVG or PNG", "PATH"),
-                            Opt("--show-key", "display the secret key", negatable=True),
-                            Opt("--save-codes", "save the recovery codes to FILE", "FILE"),
+                            Opt("--qr-file", "save the QR code as SVG or PNG", "PATH", paths=True),
+                            Opt("--show-key", "display the secret key", negatable=True,
+                                no_help="do not display the key"),
+                            Opt("--save-codes", "save the recovery codes to FILE", "FILE",
+                                paths=True),
                             Opt("--no-save-codes", "do not offer to save the recovery codes"),
                             Opt("--yes", "replace an existing --save-codes or --qr-file file"),
                             Opt("--no-verify", "stop before the code; finish with 'mfa verify'")),

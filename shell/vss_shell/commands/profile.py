@@ -49,7 +49,7 @@ def _flag(key: str) -> str:
 #: ``profile add`` options, one per profile key (from the schema).
 ADD_OPTS = tuple(
     Opt(_flag(key), spec.help, None if spec.kind == "bool" else key.upper(),
-        spec.choices, negatable=spec.kind == "bool")
+        spec.choices, negatable=spec.kind == "bool", paths=spec.kind == "path")
     for key, spec in PROFILE_KEYS.items()
 )
 
