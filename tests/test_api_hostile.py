@@ -79,10 +79,10 @@ def test_loopback_endpoint_never_goes_through_the_proxy(
     hostile.reply("POST", "*", json={"token": "from-the-proxy"})
     hostile.reply("GET", "*", json={"data": {"username": "the-proxy"}})
     with VssClient(emulator.url, **FAST) as api:
-        assert api.net.proxy is None
         token = api.request_token("demo", ACCOUNTS["demo"]["password"])
         assert api.get_user(token)["username"] == "demo"
-    assert hostile.requests == []  # the Basic credential never went to the proxy
+        assert hostile.requests == []  # the Basic credential never went to the proxy
+        assert api.net.proxy is None
 
 
 def test_other_endpoints_honour_the_proxy_and_no_proxy(hostile, monkeypatch, no_proxy_env) -> None:
