@@ -31,11 +31,12 @@ from vss_shell.api.errors import (
     TransportError,
     error_from_response,
     excerpt,
+    secret_forms,
 )
 from vss_shell.api.jsontext import JsonError, loads
+from vss_shell.api.limits import MAX_BODY, MAX_RETRIES, MAX_TIMEOUT
 from vss_shell.api.token import Token, TokenFormatError
 from vss_shell.api.transport import (
-    MAX_BODY,
     BodyCutOff,
     BodyTooLarge,
     Deadline,
@@ -58,10 +59,6 @@ __all__ = ["MAX_TIMEOUT", "RETRY_STATUSES", "VssClient", "user_agent"]
 
 #: Statuses on which a GET is retried.
 RETRY_STATUSES = (502, 503, 504)
-#: The longest ``timeout`` accepted, in seconds (a larger one is a mistake).
-MAX_TIMEOUT = 3600.0
-#: The most ``retries`` accepted.
-MAX_RETRIES = 10
 #: The old name of the retry policy (tests import it from here).
 _GetOnlyRetry = GetOnlyRetry
 #: Exceptions a request may raise that are not a bug of the caller.
@@ -377,7 +374,7 @@ class VssClient:
             bearer=bearer is not None,
             secrets=secret_list,
         )
-        return replies.scrub_reply(replies.text_fields(data), secret_list)
+        return replies.scrub_reply(replies.text_fields(data), secret_forms(secret_list))
 
     def _body_error(
         self,

@@ -38,6 +38,7 @@ __all__ = [
     "error_from_response",
     "excerpt",
     "scrub",
+    "secret_forms",
 ]
 
 #: Longest excerpt of a non-JSON body shown to a person.
@@ -53,6 +54,8 @@ REDACTED = "***"
 _MIN_SECRET_LEN = 3
 
 _WS = re.compile(r"\s+")
+#: Text that URL quoting leaves as it is.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
 #: An error kind as the contract spells them (``BadRequest``); anything else is ignored.
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 #: Elements whose content is not text a person reads.
@@ -111,17 +114,28 @@ def excerpt(body: str, limit: int = EXCERPT_LEN, secrets: Iterable[str | None] =
     return one_line(text, limit, secrets)
 
 
-def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Replace every secret (and its URL-quoted forms) in ``text`` by ``***``."""
+def secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
+    """Each secret and its URL-quoted forms, longest first (what :func:`scrub` hides)."""
     forms: set[str] = set()
     for secret in secrets:
         if secret and len(secret) >= _MIN_SECRET_LEN:
-            forms.update({secret, quote(secret, safe=""), quote(secret)})
-    forms = {form for form in forms if form in text}
-    if not forms:
+            forms.add(secret)
+            # Quoted forms, unless quoting leaves the secret as it is, or it is an
+            # Authorization value, whose credential is a secret of its own.
+            if not _UNQUOTED.fullmatch(secret) and not secret.startswith(("Basic ", "Bearer ")):
+                forms.update({quote(secret, safe=""), quote(secret)})
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def scrub(
+    text: str, secrets: Iterable[str | None] = (), *, forms: tuple[str, ...] | None = None
+) -> str:
+    """Replace every secret (and its URL-quoted forms) in ``text`` by ``***``;
+    ``forms``: those of :func:`secret_forms`, when already known."""
+    found = [form for form in (secret_forms(secrets) if forms is None else forms) if form in text]
+    if not found:
         return text
-    pattern = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-    return re.sub(pattern, REDACTED, text)
+    return re.sub("|".join(map(re.escape, found)), REDACTED, text)
 
 
 class ApiError(Exception):

@@ -9,7 +9,6 @@ not a string (``message``, ``type``, ``issuer``) is treated as absent. Pure: no
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from vss_shell.api.errors import InvalidResponse, scrub
@@ -32,17 +31,18 @@ _BASE32 = re.compile(r"[A-Za-z2-7]+=*")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
-def scrub_reply(value: Any, secrets: Iterable[str | None], key: str | None = None) -> Any:
-    """``value`` with every secret in its strings replaced by ``***`` (a server that
-    echoes the password or the Authorization header in a success reply)."""
-    if key in SECRET_FIELDS:
+def scrub_reply(value: Any, forms: tuple[str, ...], key: str | None = None) -> Any:
+    """``value`` with every secret form (:func:`~vss_shell.api.errors.secret_forms`) in
+    its strings replaced by ``***``: a server that echoes the password or the
+    Authorization header in a success reply shows neither."""
+    if key in SECRET_FIELDS or not forms:
         return value
     if isinstance(value, str):
-        return scrub(value, secrets)
+        return scrub(value, forms=forms)
     if isinstance(value, dict):
-        return {k: scrub_reply(v, secrets, k) for k, v in value.items()}
+        return {k: scrub_reply(v, forms, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [scrub_reply(item, secrets) for item in value]
+        return [scrub_reply(item, forms) for item in value]
     return value
 
 

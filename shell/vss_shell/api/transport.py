@@ -26,9 +26,9 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 from vss_shell.api.errors import parse_retry_after
+from vss_shell.api.limits import MAX_BODY
 
 __all__ = [
-    "MAX_BODY",
     "BodyCutOff",
     "BodyTooLarge",
     "Deadline",
@@ -39,8 +39,6 @@ __all__ = [
     "read_body",
 ]
 
-#: The largest body read (this API's answers are a few hundred bytes).
-MAX_BODY = 1024 * 1024
 #: How much of a body is read at a time.
 _CHUNK = 65536
 
