@@ -185,6 +185,17 @@ def test_resolve_ca_bundle(env: dict, bundle: str | None, source: str | None) ->
     assert isinstance(net, NetEnv)
 
 
+def test_an_https_client_takes_the_proxy_once_and_hides_its_password() -> None:
+    env = {"HTTPS_PROXY": "http://me:pr0xy-pw@proxy.corp:3128", "NO_PROXY": "other.org"}
+    with VssClient("https://api.example.org", env=env) as api:
+        assert api._session.proxies == {"http": env["HTTPS_PROXY"], "https": env["HTTPS_PROXY"]}
+        assert api._session.trust_env is False
+        assert api.net.proxy == "http://***@proxy.corp:3128"
+        assert "pr0xy-pw" not in repr(api) + repr(api.net) + api.net.describe()
+    with VssClient("https://api.example.org", env={**env, "NO_PROXY": "example.org"}) as api:
+        assert api._session.proxies == {} and api.net.proxy is None
+
+
 def test_explicit_verify_wins_over_the_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "env.pem"))
     url = "https://api.example.org"

@@ -153,10 +153,13 @@ def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
 class VssClient:
     """A client of one VSS API endpoint over one keep-alive ``requests.Session``.
 
-    Credentials are passed to each call and never kept. GETs are retried on
+    Credentials are passed to each call and never kept. ``timeout`` bounds each
+    whole call (connect, answer, body and retries). GETs are retried on
     connection errors and 502/503/504 (``retries`` times, exponential
-    ``backoff``); POSTs never are. Every failure raises an
-    :class:`~vss_shell.api.errors.ApiError`.
+    ``backoff``); POSTs never are. Proxy and CA settings come from the
+    environment once, at creation (:attr:`net`). Every failure raises an
+    :class:`~vss_shell.api.errors.ApiError`; a reply not as the contract says is
+    an :class:`~vss_shell.api.errors.InvalidResponse`.
     """
 
     def __init__(
@@ -173,7 +176,7 @@ class VssClient:
         #: Seconds the whole of one call may take (connect, headers, body, retries).
         self.timeout = _number("timeout", timeout, 0.0, MAX_TIMEOUT)
         self.retries = int(_number("retries", retries, -1, MAX_RETRIES))
-        backoff = _number("backoff", backoff, -1.0, 60.0)
+        backoff = max(0.0, _number("backoff", backoff, -1.0, 60.0))
         #: Proxy and CA settings, read once from ``env`` (``os.environ``).
         self.net: netenv.NetEnv = netenv.resolve(self.endpoint, env)
         # An explicit verify (False, or the profile's ca_bundle) wins; else the
@@ -186,8 +189,9 @@ class VssClient:
         # it says was resolved once, above, with loopback never proxied.
         session.trust_env = False
         session.proxies = self.net.proxies
+        self._https = self.endpoint.lower().startswith("https:")
         # Over http nothing is verified: leave requests nothing to look up per request.
-        session.verify = verify if self.endpoint.lower().startswith("https:") else True
+        session.verify = verify if self._https else True
         session.headers.update(
             {
                 "User-Agent": user_agent(),
@@ -243,23 +247,19 @@ class VssClient:
             "POST", PATH_TOKEN, basic=(user, password), body={"otp": otp}, secrets=(otp,)
         )
         raw = data.get("token")
-        problem: InvalidResponse | None = None
-        if isinstance(raw, str) and raw != raw.strip():
-            problem = InvalidResponse(
-                "the server sent a malformed token (whitespace around it)", status=200,
-                secrets=(raw.strip(),))
-            raise problem
         if not isinstance(raw, str):
-            problem = InvalidResponse("the server's answer holds no token", status=200)
-        else:
+            raise InvalidResponse("the server's answer holds no token", status=200)
+        # As sent, not stripped: a token with CR/LF around it is no header value either.
+        reason = "whitespace around it" if raw != raw.strip() else None
+        if reason is None:
             try:
                 return Token.parse(raw)
             except TokenFormatError as exc:
                 reason = str(exc)
-            problem = InvalidResponse(
-                f"the server sent a malformed token ({reason})", status=200, secrets=(raw,)
-            )
-        raise problem
+        raise InvalidResponse(  # outside the except: nothing chained to it
+            f"the server sent a malformed token ({reason})", status=200,
+            secrets=(raw, raw.strip()),
+        )
 
     def request_code(self, user: str, password: str) -> dict:
         """``POST /tf/request-token``: have an EMAIL/SMS code sent; ``{message, type}``."""
@@ -503,7 +503,7 @@ class VssClient:
                 f"cannot connect to {where}: {reason}", endpoint=where, secrets=secrets
             )
 
-        if isinstance(self.verify, str) and not os.path.exists(self.verify):
+        if self._https and isinstance(self.verify, str) and not os.path.exists(self.verify):
             from_env = self.verify == self.net.ca_bundle
             source = self.net.ca_source if from_env else "ca_bundle in the profile"
             return failed(f"CA bundle {self.verify!r} not found; check {source}")
