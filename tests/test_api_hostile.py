@@ -433,6 +433,14 @@ def test_the_excerpt_of_a_huge_body_is_that_of_its_prefix() -> None:
     assert excerpt("<<<>>> <scr" + "ipt") == ">>"  # an unfinished tag ends the text
 
 
+def test_a_huge_content_type_is_not_repeated(hostile) -> None:
+    hostile.reply("POST", "/tf/verify", headers={"Content-Type": "text/" + "x" * 60_000},
+                  body=b"hello")
+    with VssClient(hostile.url, **FAST) as api, pytest.raises(InvalidResponse) as info:
+        api.verify_mfa(USER, PASSWORD, "123456")
+    assert len(str(info.value)) < 200 and str(info.value).endswith("not JSON: hello")
+
+
 def test_a_script_storm_error_page_is_answered(hostile) -> None:
     page = b"<title>502</title>" + b"<script>" * 130_000  # 1 MB: minutes when quadratic
     hostile.reply("POST", "/tf/verify", status=502, headers=HTML, body=page)

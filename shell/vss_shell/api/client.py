@@ -464,7 +464,8 @@ class VssClient:
             )
         if "json" not in content_type.lower():
             raise InvalidResponse(
-                f"the server answered HTTP {status} with {content_type or 'no content type'}, "
+                f"the server answered HTTP {status} with "
+                f"{excerpt(content_type, 60) or 'no content type'}, "
                 f"not JSON: {excerpt(text, secrets=secrets)}",
                 status=status,
                 secrets=secrets,
