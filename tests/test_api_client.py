@@ -234,7 +234,8 @@ def test_user_agent_format() -> None:
 
 def test_request_headers_and_bodies_on_the_wire(stub) -> None:
     token = fake_jwt()
-    url, seen = stub(lambda req: json_reply(200, {"token": token, "data": {"totp": {}}}))
+    reply = {"token": token, "data": {"totp": {}}, "recovery_codes": ["abcde-fghij"]}
+    url, seen = stub(lambda req: json_reply(200, reply))
     with VssClient(url, **FAST) as api:
         api.request_token("demo", "demo-pass")
         api.request_token("demo", "demo-pass", otp="123456")

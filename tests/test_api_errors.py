@@ -260,3 +260,64 @@ def test_unknown_attribute_of_the_package() -> None:
 
     with pytest.raises(AttributeError):
         vss_shell.api.NoSuchThing  # noqa: B018
+
+
+def test_invalid_disable_token_does_not_say_the_token_is_dead() -> None:
+    err = error_from_response(400, body(400, f"{DISABLE_TOKEN_MARKER} is invalid"),
+                              content_type=JSON)
+    assert str(err).startswith(
+        "the confirmation token was not accepted: invalid, already used or expired "
+        "(HTTP 400 BadRequest)")
+    assert "check it" in str(err)
+
+
+def test_errors_module_imports_neither_html_nor_json() -> None:
+    code = (
+        "import sys\n"
+        "import vss_shell.api, vss_shell.api.errors, vss_shell.api.token, vss_shell.api.netenv\n"
+        "import vss_shell.api.replies, vss_shell.api.jsontext\n"
+        "bad = [m for m in ('html', 'json', 'requests', 'base64') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "from vss_shell.api.errors import error_from_response\n"
+        "error_from_response(502, '<p>a &amp; b</p>', content_type='text/html')\n"
+        "assert 'html' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "value", ["soon", "-5", "1.5", "²", "٣", "9" * 5000, "9" * 13, str(8 * 24 * 3600), "0x10",
+              "Wed, 99 Foo 2026 10:00:00", "x" * 1000, " "],
+)
+def test_retry_after_that_is_no_delay_is_none(value: str) -> None:
+    assert parse_retry_after(value) is None
+    err = error_from_response(503, body(503, "busy"), content_type=JSON,
+                              headers={"Retry-After": value})
+    assert err.retry_after is None and "try again" not in str(err)
+
+
+def test_retry_after_accepts_padded_delta_seconds() -> None:
+    assert parse_retry_after(" 007 ") == 7
+    assert parse_retry_after(str(7 * 24 * 3600)) == 7 * 24 * 3600
+
+
+@pytest.mark.parametrize("kind", ["x" * 5000, "Bad Request", 42, "\x1b[2J", ""])
+def test_an_error_kind_not_as_the_contract_spells_it_is_ignored(kind: object) -> None:
+    err = error_from_response(409, json.dumps({"error": kind, "message": "m"}), content_type=JSON)
+    assert err.kind == "Conflict"
+    assert str(err) == "conflict (HTTP 409 Conflict): m"
+
+
+@pytest.mark.parametrize("message", [{"a": 1}, ["x"], 5, None, True])
+def test_a_message_that_is_not_a_string_is_absent(message: object) -> None:
+    err = error_from_response(409, json.dumps({"error": "Conflict", "message": message}),
+                              content_type=JSON)
+    assert err.server_message is None and str(err) == "conflict (HTTP 409 Conflict)"
+
+
+def test_error_bodies_with_nan_or_deep_nesting_are_not_json() -> None:
+    for text in ('{"error": "X", "message": NaN}', "[" * 100_000, '{"a":' * 50 + "1" + "}" * 50):
+        err = error_from_response(400, text, content_type=JSON)
+        assert type(err) is BadRequest and err.json_body is False
+        assert len(str(err)) < 200

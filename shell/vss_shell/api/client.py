@@ -5,22 +5,23 @@ This module imports ``requests``; import it only when a client is needed.
 
 from __future__ import annotations
 
+import base64
+import math
 import os
 import platform
 import socket
 import ssl
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from http.client import RemoteDisconnected
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from vss_shell import __version__
+from vss_shell.api import netenv, replies
 from vss_shell.api.errors import (
     ApiTimeout,
     ConnectionFailed,
@@ -30,8 +31,20 @@ from vss_shell.api.errors import (
     TransportError,
     error_from_response,
     excerpt,
+    secret_forms,
 )
+from vss_shell.api.jsontext import JsonError, loads
+from vss_shell.api.limits import MAX_BODY, MAX_RETRIES, MAX_TIMEOUT
 from vss_shell.api.token import Token, TokenFormatError
+from vss_shell.api.transport import (
+    BodyCutOff,
+    BodyTooLarge,
+    Deadline,
+    GetOnlyRetry,
+    Watchdog,
+    WatchedAdapter,
+    read_body,
+)
 from vss_shell.constants import (
     PATH_TF_DISABLE,
     PATH_TF_ENABLE,
@@ -42,10 +55,12 @@ from vss_shell.constants import (
     SUCCESS_STATUSES,
 )
 
-__all__ = ["RETRY_STATUSES", "VssClient", "user_agent"]
+__all__ = ["MAX_TIMEOUT", "RETRY_STATUSES", "VssClient", "user_agent"]
 
 #: Statuses on which a GET is retried.
 RETRY_STATUSES = (502, 503, 504)
+#: The old name of the retry policy (tests import it from here).
+_GetOnlyRetry = GetOnlyRetry
 #: Exceptions a request may raise that are not a bug of the caller.
 _REQUEST_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError)
 
@@ -56,44 +71,6 @@ def user_agent() -> str:
         f"vss-shell/{__version__} ({platform.system()}/{platform.release()}) "
         f"Python/{platform.python_version()}"
     )
-
-
-class _GetOnlyRetry(Retry):
-    """urllib3 ``Retry`` that never retries a method outside ``allowed_methods``.
-
-    Plain ``Retry`` retries connect errors for every method; this one treats any
-    failure of another method (POST) as final. It also retries only on
-    ``status_forcelist`` (not on any 429/503 that carries ``Retry-After``), never
-    after a read timeout (the user would wait ``retries + 1`` timeouts), and gives
-    up at once when the server asks for a wait longer than
-    :attr:`MAX_RETRY_AFTER` seconds, so the caller can report it.
-    """
-
-    MAX_RETRY_AFTER = 10.0
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        return self._is_method_retryable(method) and status_code in (self.status_forcelist or ())
-
-    def increment(  # type: ignore[override]
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: Any = None,
-        error: Exception | None = None,
-        _pool: Any = None,
-        _stacktrace: Any = None,
-    ) -> Retry:
-        spent = (
-            method is None
-            or not self._is_method_retryable(method)
-            or isinstance(error, urllib3.exceptions.ReadTimeoutError)
-        )
-        if not spent and response is not None and self.respect_retry_after_header:
-            wait = self.get_retry_after(response)
-            spent = wait is not None and wait > self.MAX_RETRY_AFTER
-        target: Retry = self.new(total=0) if spent else self
-        # With total=0 the base class raises MaxRetryError (or re-raises) at once.
-        return Retry.increment(target, method, url, response, error, _pool, _stacktrace)
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -116,6 +93,25 @@ def _credential(text: str) -> bytes:
         return text.encode("latin-1")
     except UnicodeEncodeError:
         return text.encode("utf-8")
+
+
+def _basic_spellings(user: bytes, password: bytes) -> tuple[str, str, str]:
+    """The ``Authorization: Basic`` header value, its base64 alone, and that without
+    padding: a server that echoes the header must not show the password in any form."""
+    encoded = base64.b64encode(user + b":" + password).decode("ascii")
+    return f"Basic {encoded}", encoded, encoded.rstrip("=")
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float:
+    """``value`` as a finite number in (``low``, ``high``]; ValueError otherwise."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not (math.isfinite(number) and low < number <= high):
+        raise ValueError(f"{name} must be a number above {low:g} and at most {high:g}, "
+                         f"not {value!r}")
+    return number
 
 
 def _normalize_endpoint(endpoint: str) -> str:
@@ -157,10 +153,13 @@ def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
 class VssClient:
     """A client of one VSS API endpoint over one keep-alive ``requests.Session``.
 
-    Credentials are passed to each call and never kept. GETs are retried on
+    Credentials are passed to each call and never kept. ``timeout`` bounds each
+    whole call (connect, answer, body and retries). GETs are retried on
     connection errors and 502/503/504 (``retries`` times, exponential
-    ``backoff``); POSTs never are. Every failure raises an
-    :class:`~vss_shell.api.errors.ApiError`.
+    ``backoff``); POSTs never are. Proxy and CA settings come from the
+    environment once, at creation (:attr:`net`). Every failure raises an
+    :class:`~vss_shell.api.errors.ApiError`; a reply not as the contract says is
+    an :class:`~vss_shell.api.errors.InvalidResponse`.
     """
 
     def __init__(
@@ -171,21 +170,37 @@ class VssClient:
         verify: bool | str = True,
         retries: int = 3,
         backoff: float = 0.2,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.endpoint = _normalize_endpoint(endpoint)
-        self.timeout = float(timeout)
+        #: Seconds the whole of one call may take (connect, headers, body, retries).
+        self.timeout = _number("timeout", timeout, 0.0, MAX_TIMEOUT)
+        self.retries = int(_number("retries", retries, -1, MAX_RETRIES))
+        backoff = max(0.0, _number("backoff", backoff, -1.0, 60.0))
+        #: Proxy and CA settings, read once from ``env`` (``os.environ``).
+        self.net: netenv.NetEnv = netenv.resolve(self.endpoint, env)
+        # An explicit verify (False, or the profile's ca_bundle) wins; else the
+        # environment's bundle, as requests would have taken it.
+        if verify is True and self.net.ca_bundle:
+            verify = self.net.ca_bundle
         self.verify = verify
-        self.retries = int(retries)
         session = requests.Session()
+        # Nothing from the environment per request (proxies, CA bundle, .netrc): what
+        # it says was resolved once, above, with loopback never proxied.
+        session.trust_env = False
+        session.proxies = self.net.proxies
+        self._https = self.endpoint.lower().startswith("https:")
+        # Over http nothing is verified: leave requests nothing to look up per request.
+        session.verify = verify if self._https else True
         session.headers.update(
             {
                 "User-Agent": user_agent(),
                 "Content-Type": "application/json",
                 "Accept": "application/json",
+                "Accept-Encoding": "identity",  # small JSON: no decompression bombs
             }
         )
-        session.verify = verify
-        retry = _GetOnlyRetry(
+        retry = GetOnlyRetry(
             total=self.retries,
             connect=self.retries,
             read=self.retries,
@@ -197,16 +212,23 @@ class VssClient:
             respect_retry_after_header=True,
             raise_on_status=False,
         )
-        adapter = HTTPAdapter(max_retries=retry)
+        adapter = WatchedAdapter(max_retries=retry)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self._session = session
+        self._watchdog = Watchdog()
+        self._options: dict[str, Any] = {
+            "timeout": (self.timeout, self.timeout),  # per recv; the watchdog bounds the call
+            "allow_redirects": False,
+            "stream": True,  # read by read_body: bounded in size and time
+        }
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the session and its pooled connections."""
         self._session.close()
+        self._watchdog.close()
 
     def __enter__(self) -> VssClient:
         return self
@@ -225,18 +247,19 @@ class VssClient:
             "POST", PATH_TOKEN, basic=(user, password), body={"otp": otp}, secrets=(otp,)
         )
         raw = data.get("token")
-        problem: InvalidResponse | None = None
         if not isinstance(raw, str):
-            problem = InvalidResponse("the server's answer holds no token", status=200)
-        else:
+            raise InvalidResponse("the server's answer holds no token", status=200)
+        # As sent, not stripped: a token with CR/LF around it is no header value either.
+        reason = "whitespace around it" if raw != raw.strip() else None
+        if reason is None:
             try:
                 return Token.parse(raw)
             except TokenFormatError as exc:
                 reason = str(exc)
-            problem = InvalidResponse(
-                f"the server sent a malformed token ({reason})", status=200, secrets=(raw,)
-            )
-        raise problem
+        raise InvalidResponse(  # outside the except: nothing chained to it
+            f"the server sent a malformed token ({reason})", status=200,
+            secrets=(raw, raw.strip()),
+        )
 
     def request_code(self, user: str, password: str) -> dict:
         """``POST /tf/request-token``: have an EMAIL/SMS code sent; ``{message, type}``."""
@@ -247,7 +270,8 @@ class VssClient:
         body: dict[str, Any] = {"method": method}
         if phone is not None:
             body["phone"] = phone
-        return self._call("POST", PATH_TF_ENABLE, basic=(user, password), body=body)
+        reply = self._call("POST", PATH_TF_ENABLE, basic=(user, password), body=body)
+        return replies.check_enrolment(reply, method)
 
     def verify_mfa(self, user: str, password: str, otp: str) -> dict:
         """``POST /tf/verify``: finish enrolment or check a code."""
@@ -277,7 +301,7 @@ class VssClient:
         totp = self.get_user(token).get("totp")
         if not isinstance(totp, dict):
             raise InvalidResponse("the account summary has no 'totp' object", status=200)
-        return totp
+        return replies.check_mfa_status(totp)
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -293,71 +317,143 @@ class VssClient:
     ) -> dict:
         """Send one request; return its JSON object or raise an ``ApiError``."""
         secret_list: list[str | None] = list(secrets)
-        kwargs: dict[str, Any] = {
-            "timeout": (self.timeout, self.timeout),
-            # Passed per request: a session-level ``verify`` loses to REQUESTS_CA_BUNDLE.
-            "verify": self.verify,
-            "allow_redirects": False,
-        }
+        kwargs = dict(self._options)
         if body is not None:
             kwargs["json"] = body
         if basic is not None:
+            credential = (_credential(basic[0]), _credential(basic[1]))
             secret_list.append(basic[1])
-            kwargs["auth"] = (_credential(basic[0]), _credential(basic[1]))
+            secret_list.extend(_basic_spellings(*credential))
+            kwargs["auth"] = credential
         if bearer is not None:
             raw = bearer.raw if isinstance(bearer, Token) else str(bearer)
-            secret_list.append(raw)
+            secret_list.extend((f"Bearer {raw}", raw))
             kwargs["auth"] = _BearerAuth(raw)
 
-        failure: TransportError | None = None
-        response: requests.Response | None = None
+        failure: TransportError | InvalidResponse | HttpError | None = None
+        status, headers, content, encoding = 0, {}, b"", None
+        deadline = self._watchdog.begin(self.timeout)
         try:
-            with warnings.catch_warnings():
-                # verify=False is the user's choice (verify_tls = false); the shell says so.
-                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                response = self._session.request(method, self.endpoint + path, **kwargs)
-        except _REQUEST_FAILURES as exc:
-            failure = self._transport_error(exc, secret_list)
-        if failure is not None or response is None:
-            # Raised outside the ``except`` block: no requests exception (whose text
+            try:
+                if self.verify is False:
+                    with warnings.catch_warnings():
+                        # verify_tls = false is the user's choice; the shell says so.
+                        warnings.simplefilter(
+                            "ignore", urllib3.exceptions.InsecureRequestWarning
+                        )
+                        response = self._session.request(
+                            method, self.endpoint + path, **kwargs
+                        )
+                else:
+                    response = self._session.request(method, self.endpoint + path, **kwargs)
+            except _REQUEST_FAILURES as exc:
+                failure = self._transport_error(exc, secret_list, deadline)
+            else:
+                status, headers, encoding = (
+                    response.status_code, response.headers, response.encoding
+                )
+                try:
+                    content = read_body(response.raw, deadline, MAX_BODY)
+                except (BodyTooLarge, BodyCutOff, TimeoutError, urllib3.exceptions.HTTPError,
+                        OSError) as exc:
+                    failure = self._body_error(exc, status, headers, body, bearer, secret_list)
+                finally:
+                    response.close()
+        finally:
+            self._watchdog.end(deadline)
+        if failure is not None:
+            # Raised outside the ``except`` blocks: no requests exception (whose text
             # may hold a URL with a secret in it) is chained to ours.
-            raise failure or TransportError("no response", endpoint=self.endpoint)
+            raise failure
         otp_sent = body is not None and bool(body.get("otp"))
-        return self._read(
-            response, otp_sent=otp_sent, bearer=bearer is not None, secrets=secret_list
+        data = self._read(
+            status,
+            headers,
+            self._text(content, encoding),
+            otp_sent=otp_sent,
+            bearer=bearer is not None,
+            secrets=secret_list,
+        )
+        return replies.scrub_reply(replies.text_fields(data), secret_forms(secret_list))
+
+    def _body_error(
+        self,
+        exc: BaseException,
+        status: int,
+        headers: Mapping[str, str],
+        body: dict[str, Any] | None,
+        bearer: Token | str | None,
+        secrets: list[str | None],
+    ) -> TransportError | InvalidResponse | HttpError:
+        """The error for a body that could not be read whole."""
+        where = self.endpoint
+        if isinstance(exc, TimeoutError):
+            return ApiTimeout(
+                f"no answer from {where} within {self.timeout:g} s (HTTP {status} came, "
+                "its body did not)",
+                endpoint=where,
+                secrets=secrets,
+            )
+        if isinstance(exc, BodyCutOff):
+            of = f" of {exc.expected}" if exc.expected is not None else ""
+            done = "; the request may have been carried out" if bearer is None else ""
+            return ConnectionFailed(
+                f"the answer from {where} was cut off (HTTP {status}, {exc.got}{of} bytes)"
+                + done,
+                endpoint=where,
+                secrets=secrets,
+            )
+        limit = f"{MAX_BODY // (1024 * 1024)} MiB"
+        if isinstance(exc, BodyTooLarge):
+            if status >= 400:
+                return error_from_response(
+                    status,
+                    "",
+                    headers=headers,
+                    bearer=bearer is not None,
+                    secrets=secrets,
+                    note=f"an answer larger than {limit}, not read",
+                )
+            return InvalidResponse(
+                f"the server answered HTTP {status} with a body larger than {limit}: refused",
+                status=status,
+            )
+        return InvalidResponse(
+            f"the server answered HTTP {status} with a body that cannot be decoded "
+            f"(Content-Encoding {excerpt(headers.get('Content-Encoding') or '?', 30)})",
+            status=status,
         )
 
     @staticmethod
-    def _text(response: requests.Response) -> str:
-        encoding = response.encoding or "utf-8"
+    def _text(content: bytes, encoding: str | None) -> str:
         try:
-            return response.content.decode(encoding, errors="replace")
+            return content.decode(encoding or "utf-8", errors="replace")
         except LookupError:
-            return response.content.decode("utf-8", errors="replace")
+            return content.decode("utf-8", errors="replace")
 
     def _read(
         self,
-        response: requests.Response,
+        status: int,
+        headers: Mapping[str, str],
+        text: str,
         *,
         otp_sent: bool,
         bearer: bool,
         secrets: list[str | None],
     ) -> dict:
-        status = response.status_code
-        content_type = response.headers.get("Content-Type", "")
-        text = self._text(response)
+        content_type = headers.get("Content-Type", "")
         if status >= 400:
             raise error_from_response(
                 status,
                 text,
                 content_type=content_type,
-                headers=response.headers,
+                headers=headers,
                 otp_sent=otp_sent,
                 bearer=bearer,
                 secrets=secrets,
             )
         if status not in SUCCESS_STATUSES:
-            where = response.headers.get("Location")
+            where = headers.get("Location")
             note = f"unexpected answer, redirect to {where}" if where else "unexpected answer"
             raise HttpError(status, server_message=note, json_body=False, secrets=secrets)
         if not text.strip():
@@ -368,25 +464,24 @@ class VssClient:
             )
         if "json" not in content_type.lower():
             raise InvalidResponse(
-                f"the server answered HTTP {status} with {content_type or 'no content type'}, "
+                f"the server answered HTTP {status} with "
+                f"{excerpt(content_type, 60) or 'no content type'}, "
                 f"not JSON: {excerpt(text, secrets=secrets)}",
                 status=status,
                 secrets=secrets,
             )
         try:
-            data = response.json()
-        except ValueError:
+            data = loads(text)
+        except JsonError as exc:
+            reason = str(exc)
             data = None
-            problem = InvalidResponse(
-                f"the server answered HTTP {status} with malformed JSON: "
-                + excerpt(text, secrets=secrets),
+        if data is None:
+            raise InvalidResponse(
+                f"the server answered HTTP {status} with malformed JSON ({reason}): "
+                + excerpt(text, 40, secrets=secrets),
                 status=status,
                 secrets=secrets,
             )
-        else:
-            problem = None
-        if problem is not None:
-            raise problem
         if not isinstance(data, dict):
             raise InvalidResponse(
                 f"the server answered HTTP {status} with JSON that is not an object",
@@ -394,7 +489,9 @@ class VssClient:
             )
         return data
 
-    def _transport_error(self, exc: BaseException, secrets: Iterable[str | None]) -> TransportError:
+    def _transport_error(
+        self, exc: BaseException, secrets: Iterable[str | None], deadline: Deadline
+    ) -> TransportError:
         """Map a ``requests``/``urllib3``/socket exception to a safe, one-line error."""
         where = self.endpoint
         chain = list(_exception_chain(exc))
@@ -407,8 +504,10 @@ class VssClient:
                 f"cannot connect to {where}: {reason}", endpoint=where, secrets=secrets
             )
 
-        if isinstance(self.verify, str) and not os.path.exists(self.verify):
-            return failed(f"CA bundle {self.verify!r} not found; check ca_bundle in the profile")
+        if self._https and isinstance(self.verify, str) and not os.path.exists(self.verify):
+            from_env = self.verify == self.net.ca_bundle
+            source = self.net.ca_source if from_env else "ca_bundle in the profile"
+            return failed(f"CA bundle {self.verify!r} not found; check {source}")
         # urllib3's NewConnectionError (refused, DNS) subclasses ConnectTimeoutError.
         if has(requests.exceptions.ConnectTimeout) or any(
             isinstance(item, urllib3.exceptions.ConnectTimeoutError)
@@ -420,7 +519,9 @@ class VssClient:
                 endpoint=where,
                 secrets=secrets,
             )
-        if has(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError):
+        if deadline.passed() or has(
+            requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError
+        ):
             return ApiTimeout(
                 f"no answer from {where} within {self.timeout:g} s",
                 endpoint=where,
@@ -441,6 +542,8 @@ class VssClient:
                 f"TLS handshake failed{detail}; check the endpoint's scheme and port, "
                 "and ca_bundle / verify_tls in the profile"
             )
+        if self.net.proxy and has(requests.exceptions.ProxyError, urllib3.exceptions.ProxyError):
+            return failed(f"the proxy {self.net.proxy} (from {self.net.proxy_source}) failed")
         if has(ConnectionRefusedError):
             return failed("connection refused")
         if has(socket.gaierror, urllib3.exceptions.NameResolutionError):
@@ -456,6 +559,4 @@ class VssClient:
             urllib3.exceptions.LocationValueError,
         ):
             return failed("invalid URL")
-        if has(requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-            return failed("the answer was cut off or garbled")
         return failed(f"network error ({type(exc).__name__})")

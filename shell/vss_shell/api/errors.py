@@ -2,13 +2,12 @@
 
 Every failure of a call becomes one of these, with a one-line ``str()`` fit to
 show a person and no secret (password, OTP, token) in its message or ``repr``.
-This module must stay cheap to import: it does not import ``requests``.
+This module must stay cheap to import (it is on the way to the prompt): it does
+not import ``requests``, and ``html``/``json`` only in the functions that need them.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -39,10 +38,13 @@ __all__ = [
     "error_from_response",
     "excerpt",
     "scrub",
+    "secret_forms",
 ]
 
 #: Longest excerpt of a non-JSON body shown to a person.
 EXCERPT_LEN = 80
+#: How much of a body an excerpt looks at (the rest is never examined).
+EXCERPT_SCAN = 16384
 #: Longest server message kept in an error.
 MESSAGE_LEN = 240
 #: What a secret is replaced with.
@@ -52,8 +54,12 @@ REDACTED = "***"
 _MIN_SECRET_LEN = 3
 
 _WS = re.compile(r"\s+")
-_TAG = re.compile(r"<[^>]*>")
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+#: Text that URL quoting leaves as it is.
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
+#: An error kind as the contract spells them (``BadRequest``); anything else is ignored.
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+#: Elements whose content is not text a person reads.
+_HIDDEN_ELEMENTS = ("script", "style")
 
 
 def one_line(text: str, limit: int | None = None, secrets: Iterable[str | None] = ()) -> str:
@@ -68,23 +74,68 @@ def one_line(text: str, limit: int | None = None, secrets: Iterable[str | None] 
     return text
 
 
+def _visible_text(markup: str) -> str:
+    """The text of (possibly HTML) ``markup``: tags, scripts and styles dropped.
+    Linear: each step searches forward from where the last one ended."""
+    lower = markup.lower()
+    pieces: list[str] = []
+    at, end = 0, len(markup)
+    while at < end:
+        opening = markup.find("<", at)
+        if opening < 0:
+            pieces.append(markup[at:])
+            break
+        pieces.append(markup[at:opening])
+        closing = markup.find(">", opening)
+        if closing < 0:
+            break  # an unfinished tag: the rest is not text
+        name = lower[opening + 1 : closing].split(None, 1)[0] if closing > opening + 1 else ""
+        at = closing + 1
+        if name in _HIDDEN_ELEMENTS:
+            stop = lower.find(f"</{name}", at)
+            if stop < 0:
+                break
+            closing = markup.find(">", stop)
+            if closing < 0:
+                break
+            at = closing + 1
+        pieces.append(" ")
+    return "".join(pieces)
+
+
 def excerpt(body: str, limit: int = EXCERPT_LEN, secrets: Iterable[str | None] = ()) -> str:
-    """A short one-line excerpt of a (possibly HTML) body: tags stripped, secrets scrubbed."""
-    text = _SCRIPT.sub(" ", body)
-    text = html.unescape(_TAG.sub(" ", text))
+    """A short one-line excerpt of a (possibly HTML) body: tags stripped, entities
+    decoded, secrets scrubbed. Only the first :data:`EXCERPT_SCAN` characters are
+    examined, so any body costs the same bounded time."""
+    import html
+
+    head = body[:EXCERPT_SCAN]
+    text = html.unescape(_visible_text(head)) if "<" in head else head
     return one_line(text, limit, secrets)
 
 
-def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Replace every secret (and its URL-quoted forms) in ``text`` by ``***``."""
+def secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
+    """Each secret and its URL-quoted forms, longest first (what :func:`scrub` hides)."""
     forms: set[str] = set()
     for secret in secrets:
         if secret and len(secret) >= _MIN_SECRET_LEN:
-            forms.update({secret, quote(secret, safe=""), quote(secret)})
-    if not forms:
+            forms.add(secret)
+            # Quoted forms, unless quoting leaves the secret as it is, or it is an
+            # Authorization value, whose credential is a secret of its own.
+            if not _UNQUOTED.fullmatch(secret) and not secret.startswith(("Basic ", "Bearer ")):
+                forms.update({quote(secret, safe=""), quote(secret)})
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def scrub(
+    text: str, secrets: Iterable[str | None] = (), *, forms: tuple[str, ...] | None = None
+) -> str:
+    """Replace every secret (and its URL-quoted forms) in ``text`` by ``***``;
+    ``forms``: those of :func:`secret_forms`, when already known."""
+    found = [form for form in (secret_forms(secrets) if forms is None else forms) if form in text]
+    if not found:
         return text
-    pattern = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-    return re.sub(pattern, REDACTED, text)
+    return re.sub("|".join(map(re.escape, found)), REDACTED, text)
 
 
 class ApiError(Exception):
@@ -198,8 +249,8 @@ class InvalidDisableToken(BadRequest):
 
     def _compose(self) -> str:
         return (
-            "the confirmation token is invalid, already used or expired "
-            f"({self._label()}); run the disable step again to get a new one"
+            "the confirmation token was not accepted: invalid, already used or expired "
+            f"({self._label()}); check it, or run the disable step again for a new one"
         )
 
 
@@ -293,13 +344,19 @@ class ServerError(HttpError):
         return text
 
 
+#: Longest ``Retry-After`` delta honoured (a week); a larger one is no answer.
+MAX_RETRY_AFTER = 7 * 24 * 3600
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> int | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
-    if not value:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date); None for
+    anything else (``soon``, ``-5``, ``1.5``, digits beyond a week, a date without zone)."""
+    if not value or len(value) > 64:
         return None
     value = value.strip()
-    if value.isdigit():
-        return int(value)
+    if value.isascii() and value.isdigit():
+        seconds = int(value.lstrip("0") or "0") if len(value) <= 12 else MAX_RETRY_AFTER + 1
+        return seconds if seconds <= MAX_RETRY_AFTER else None
     from email.utils import parsedate_to_datetime  # lazy: rarely needed
 
     try:
@@ -309,7 +366,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> int | None
     if when is None or when.tzinfo is None:
         return None
     current = time.time() if now is None else now
-    return max(0, round(when.timestamp() - current))
+    seconds = max(0, round(when.timestamp() - current))
+    return seconds if seconds <= MAX_RETRY_AFTER else None
 
 
 def error_from_response(
@@ -321,29 +379,35 @@ def error_from_response(
     otp_sent: bool = False,
     bearer: bool = False,
     secrets: Iterable[str | None] = (),
+    note: str | None = None,
 ) -> HttpError:
     """Build the typed error for an error response.
 
     ``otp_sent``: the request carried an OTP; ``bearer``: it was a Bearer call
-    (a plain 401 then means the token was refused, not the password).
+    (a plain 401 then means the token was refused, not the password); ``note``:
+    said instead of the body (one that was not read, being too large).
     """
+    from vss_shell.api.jsontext import JsonError, loads
+
     secrets = tuple(secrets)
     kind: str | None = None
     message: str | None = None
     json_body = False
-    if "json" in content_type.lower():
+    if note is None and "json" in content_type.lower():
         try:
-            data = json.loads(body)
-        except ValueError:
+            data = loads(body)
+        except JsonError:
             data = None
         if isinstance(data, dict):
             json_body = True
-            if isinstance(data.get("error"), str):
+            if isinstance(data.get("error"), str) and _KIND.fullmatch(data["error"]):
                 kind = data["error"]
             raw_message = data.get("message")
-            if raw_message is not None:
-                message = raw_message if isinstance(raw_message, str) else str(raw_message)
-    if not json_body:
+            if isinstance(raw_message, str):
+                message = raw_message
+    if note is not None:
+        message = note
+    elif not json_body:
         message = excerpt(body, secrets=secrets) or None
     if kind is None and json_body:
         kind = ERROR_KINDS.get(status)

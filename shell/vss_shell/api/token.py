@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-#: A token with this many seconds left or fewer is renewed, not used (nor cached).
+#: A token with this many seconds left or fewer is renewed, not used (nor cached);
+#: a short-lived token renews at a quarter of its life instead (:attr:`Token.renew_margin`).
 RENEW_MARGIN = 60.0
 #: The last second a date can show (9999-12-31 23:59:59 UTC): a later ``exp`` is bogus.
 MAX_EXP = 253_402_300_799
+#: The longest token text accepted (it travels in a header of every request).
+MAX_LEN = 8192
+#: A JWT as it may travel in a header: three base64url parts (the signature may be empty).
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 class TokenFormatError(ValueError):
@@ -20,14 +23,29 @@ class TokenFormatError(ValueError):
 
 
 def _b64url_json(part: str) -> dict:
+    import base64
+    import binascii
+
+    from vss_shell.api.jsontext import loads
+
     padded = part + "=" * (-len(part) % 4)
     try:
-        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (binascii.Error, ValueError, UnicodeError) as exc:
+        value = loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, ValueError) as exc:
         raise TokenFormatError("token payload is not base64url JSON") from exc
     if not isinstance(value, dict):
         raise TokenFormatError("token payload is not a JSON object")
     return value
+
+
+def _seconds(payload: dict, claim: str, default: int | None = None) -> int:
+    """A time claim: a JSON number (not a string, not a bool) within the dates' range."""
+    value = payload.get(claim, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TokenFormatError(f"token payload has no valid {claim!r}")
+    if not 0 <= value <= MAX_EXP:  # also NaN and the infinities
+        raise TokenFormatError(f"token payload has no valid {claim!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -42,24 +60,37 @@ class Token:
 
     @classmethod
     def parse(cls, raw: str) -> Token:
-        """Read the payload of ``raw`` (``header.payload.signature``)."""
-        parts = raw.strip().split(".")
-        if len(parts) != 3 or not all(parts[:2]):
-            raise TokenFormatError("token is not a JWT (three dot-separated parts)")
-        payload = _b64url_json(parts[1])
-        try:
-            token = cls(
-                raw=raw.strip(),
-                username=str(payload.get("sub", "")),
-                issued_at=int(payload.get("iat", 0)),
-                expires_at=int(payload["exp"]),
-                mfa=bool(payload.get("otp", False)),
-            )
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise TokenFormatError("token payload has no valid 'exp'") from exc
-        if not 0 <= token.expires_at <= MAX_EXP or not 0 <= token.issued_at <= MAX_EXP:
-            raise TokenFormatError("token payload has no valid 'exp'")
-        return token
+        """Read the payload of ``raw`` (``header.payload.signature``; whitespace around
+        it is dropped). A text that could not travel in a header as is (CR/LF, spaces,
+        non-ASCII, over :data:`MAX_LEN`) is refused, as is an ``exp`` or ``iat`` that
+        is not a JSON number."""
+        text = raw.strip() if isinstance(raw, str) else ""
+        if len(text) > MAX_LEN:
+            raise TokenFormatError(f"token is longer than {MAX_LEN} characters")
+        if not _JWT.fullmatch(text):
+            raise TokenFormatError("token is not a JWT (three base64url parts)")
+        payload = _b64url_json(text.split(".")[1])
+        sub = payload.get("sub", "")
+        if not isinstance(sub, str):
+            raise TokenFormatError("token payload has no valid 'sub'")
+        if "exp" not in payload:
+            raise TokenFormatError("token payload has no 'exp'")
+        return cls(
+            raw=text,
+            username=sub,
+            issued_at=_seconds(payload, "iat", 0),
+            expires_at=_seconds(payload, "exp"),
+            mfa=payload.get("otp") is True,
+        )
+
+    @property
+    def renew_margin(self) -> float:
+        """Seconds before expiry when the token is renewed: :data:`RENEW_MARGIN`, or a
+        quarter of a shorter token's life (so a 60 s token serves 45 s, not 0)."""
+        life = self.expires_at - self.issued_at
+        if self.issued_at <= 0 or life <= 0:
+            return RENEW_MARGIN
+        return min(RENEW_MARGIN, life / 4)
 
     def seconds_left(self, now: float | None = None) -> float:
         """Seconds until expiry (negative once expired)."""
@@ -70,8 +101,8 @@ class Token:
         return self.seconds_left(now) <= margin
 
     def usable(self, now: float | None = None) -> bool:
-        """True while more than :data:`RENEW_MARGIN` seconds are left."""
-        return not self.expired(RENEW_MARGIN, now)
+        """True while more than :attr:`renew_margin` seconds are left."""
+        return not self.expired(self.renew_margin, now)
 
     @property
     def expires(self) -> datetime:
