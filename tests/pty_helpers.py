@@ -215,3 +215,11 @@ KEYS = {
     "ctrl-d": "\x04",
     "f1": "\x1bOP",
 }
+
+
+def profile_on(home: Path, url: str) -> None:
+    """The default profile pointed at ``url`` (an ``--endpoint`` would show in the prompt)."""
+    path = home / ".config" / "vss-shell" / "profiles.toml"
+    path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    path.write_text(f'default = "cloud-api"\n[profiles.cloud-api]\nendpoint = "{url}"\n')
+    path.chmod(0o600)

@@ -87,7 +87,7 @@ def test_a_demo_run_leaves_home_unchanged(home: Path, tmpdir_: Path, tmp_path: P
     r = run_vss(*args, "-c", EDITS, env=env, cwd=tmp_path)
     assert r.returncode == 0, str(r)
     who = json_lines(r.stdout)[-1]  # `profile set output json` took effect at once
-    assert who["profile"] == "demo" and who["state"].startswith("token ")
+    assert who["profile"] == "demo" and who["token"] == "valid"
     assert "Added profile x." in r.stderr and "x is now the default profile." in r.stderr
     assert snapshot(home) == before
     assert os.listdir(tmpdir_) == [], "the throwaway folder outlived the run"

@@ -19,7 +19,7 @@ import pyotp
 import pytest
 import qrcode
 
-from pty_helpers import Terminal, shell_env
+from pty_helpers import Terminal, profile_on, shell_env
 
 PROMPT = "vss (cloud-api) > "
 DEMO_PROMPT = "vss (demo) > "
@@ -37,14 +37,6 @@ pytestmark = [
 
 
 Start = Callable[..., Terminal]
-
-
-def profile_on(home: Path, url: str) -> None:
-    """The default profile pointed at ``url`` (an --endpoint would show in the prompt)."""
-    path = home / ".config" / "vss-shell" / "profiles.toml"
-    path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-    path.write_text(f'default = "cloud-api"\n[profiles.cloud-api]\nendpoint = "{url}"\n')
-    path.chmod(0o600)
 
 
 @pytest.fixture
@@ -210,7 +202,7 @@ def test_tab_completes_command_and_lists_methods(start: Start) -> None:
     below = term.rows()[term.screen.cursor.y + 1:]
     menu = [row.split()[0] for row in below[:3] if row.strip()]
     assert menu == ["EMAIL", "AUTHENTICATOR", "SMS"], screen
-    assert all("how codes come" in row for row in below[:3])
+    assert all("codes" in row for row in below[:3])  # each method's own help
 
     # Enter takes the selected completion; it does not run the command.
     term.type("\r")

@@ -271,7 +271,8 @@ def test_a_history_line_recalled_is_shown_escaped(tmp_path: Path, home: str) -> 
     """A history file line with controls: recalled (Up) and run, the error that
     quotes it shows them escaped."""
     history = tmp_path / "history"
-    history.write_text("\n# 2026-01-01 00:00:00.000000\n+\x1b]0;owned\x07nosuchcmd\x9b2J\n")
+    # No ';' in it: that would separate two commands.
+    history.write_text("\n# 2026-01-01 00:00:00.000000\n+\x1b]0:owned\x07nosuchcmd\x9b2J\n")
     history.chmod(0o600)
     ctx = make_context("http://127.0.0.1:9", tmp_path, terminal=True, fmt="table")
     with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
@@ -280,7 +281,7 @@ def test_a_history_line_recalled_is_shown_escaped(tmp_path: Path, home: str) -> 
     out = ctx.ui.stdout.getvalue()  # type: ignore[attr-defined]
     err = ctx.ui.stderr.getvalue()  # type: ignore[attr-defined]
     check_clean(out + err)
-    assert "nosuchcmd" in err and "\\x1b]0;owned\\x07" in err, err
+    assert "nosuchcmd" in err and "\\x1b]0:owned\\x07" in err, err
 
 
 # --- hide_url_secrets: the same answer as the regular expression, in linear time -------------

@@ -210,8 +210,6 @@ def test_status_and_whoami_tell_pending_apart_with_iso_times(
                      re.MULTILINE), str(r)
 
 
-@pytest.mark.xfail(reason="needs the api helper's netenv.resolve (a stub until merged)",
-                   strict=False)
 def test_whoami_shows_the_proxy_and_a_ca_override(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("not used: whoami sends nothing\n")
     env = vss_env(tmp_path, None, HTTPS_PROXY="http://u:Proxy-Pw-77@proxy.example:3128",
@@ -450,8 +448,6 @@ def test_an_enrolment_reply_that_is_not_an_object_says_how_to_go_on(
 CODES = [f"code{n:02d}-abcdef" for n in range(8)]
 
 
-@pytest.mark.xfail(reason="needs the api helper's validation of /tf/enable (.partial)",
-                   strict=False)
 @pytest.mark.parametrize("fmt", ["json", "table"])
 def test_an_enrolment_reply_with_a_bad_key_still_shows_the_codes(
         tmp_path: Path, hostile: HostileServer, fmt: str) -> None:

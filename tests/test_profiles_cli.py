@@ -529,7 +529,7 @@ def test_a_profile_edit_changes_the_next_commands_output(vss: Run, work: Path) -
     assert r.stdout.startswith("profile ") and kinds[0] == "table", str(r)
     docs = [line for line in r.stdout.splitlines() if line.startswith("{")]
     assert len(docs) == 4 and docs[0] == docs[2] == '{"ok":true}', str(r)
-    assert r.stdout.rstrip().endswith("mfa_method     -"), "whoami -o table wins"
+    assert r.stdout.rstrip().endswith("token_expires  -"), "whoami -o table wins"
     assert r.stdout.count("profile        work") == 3, str(r)
     assert "work: output = json" in r.stderr and "logged out" not in r.stderr
 

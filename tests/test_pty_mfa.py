@@ -13,7 +13,7 @@ import pexpect
 import pyotp
 import pytest
 
-from pty_helpers import Terminal, shell_env
+from pty_helpers import Terminal, profile_on, shell_env
 from vss_shell.emulator import Emulator
 
 PROMPT = "vss (cloud-api) > "
@@ -44,7 +44,8 @@ def start(tmp_path: Path, emulator: Emulator) -> Iterator[Start]:
 
     def _start(*args: str, password: str | None = PASSWORD) -> Terminal:
         extra = {"VSS_USER_PASS": password} if password else {}
-        term = Terminal(["--endpoint", emulator.url, "--user", "demo", *args], cwd=tmp_path,
+        profile_on(tmp_path, emulator.url)
+        term = Terminal(["--user", "demo", *args], cwd=tmp_path,
                         env=shell_env(tmp_path, **extra))
         started.append(term)
         wait_prompt(term)

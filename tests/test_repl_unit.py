@@ -162,7 +162,7 @@ def test_output_setting_applies_to_later_commands(ctx: Context, tmp_path: Path) 
     assert "output = json" in text
     body = text[text.index("{"):]
     assert json.loads(body) == {"enabled": False, "method": None, "enabled_on": None,
-                                "disabled_on": None}
+                                "disabled_on": None, "state": "off"}
 
 
 def test_f1_shows_help(ctx: Context, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ def b64url(obj: dict) -> str:
 def jwt(seconds_left: float, sub: str = "jdoe") -> str:
     """A JWT expiring in ``seconds_left`` (fake signature: Token.parse doesn't verify)."""
     now = int(time.time())
-    payload = {"sub": sub, "iat": now, "exp": now + int(seconds_left), "otp": True}
+    payload = {"sub": sub, "iat": now - 3600, "exp": now + int(seconds_left), "otp": True}
     return f"{b64url({'alg': 'HS256', 'typ': 'JWT'})}.{b64url(payload)}.c2lnbmF0dXJl"
 
 

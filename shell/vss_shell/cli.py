@@ -238,7 +238,7 @@ def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive
                       store, demo=emulator, autosuggest=not opts.no_auto_suggest,
                       pretty_json=interactive, session_factory=session_for)
         ctx.session.restore()
-        ui.secrets = _secret_forms(ctx)
+        ui.secrets = _secret_forms(ctx, demo=emulator)
         if emulator is not None:
             from vss_shell.demo import Mailbox
 
@@ -263,15 +263,24 @@ def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive
             emulator.stop()
 
 
-def _secret_forms(ctx: Any) -> Any:
+def _secret_forms(ctx: Any, *, demo: Any = None) -> Any:
     """What the UI hides in everything it prints: every spelling of the session's
-    secrets (worked out again only when they change)."""
+    secrets (worked out again only when they change). In demo mode the account's
+    password and what the emulator "sent" are shown on purpose (banner, outbox)."""
     from vss_shell.errors import spellings
 
     memo: list[Any] = [None, set()]
+    password = _demo_password() if demo is not None else None
+
+    def shown_anyway() -> set[str]:
+        if demo is None:
+            return set()
+        sent = {str(e.get(k)) for e in demo.outbox() for k in ("code", "token") if e.get(k)}
+        return {password, *sent}
 
     def forms() -> set[str]:
-        key = (tuple(ctx.session.secrets()), ctx.session.username)
+        public = shown_anyway()
+        key = (tuple(s for s in ctx.session.secrets() if s not in public), ctx.session.username)
         if key != memo[0]:
             memo[:] = [key, spellings(*key)]
         return memo[1]

@@ -144,14 +144,14 @@ def _proxy_for(scheme: str, env: Mapping[str, str]) -> tuple[str | None, str | N
 def resolve(endpoint: str, env: Mapping[str, str] | None = None) -> NetEnv:
     """The proxy and CA settings for ``endpoint``, from ``env`` (``os.environ`` if None)."""
     env = os.environ if env is None else env
+    parts = urlsplit(endpoint.strip())
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
     ca_bundle = ca_source = None
-    for name in CA_VARIABLES:
+    for name in CA_VARIABLES if scheme == "https" else ():  # plain http trusts no CA
         value = (env.get(name) or "").strip()
         if value:
             ca_bundle, ca_source = value, name
             break
-    parts = urlsplit(endpoint.strip())
-    scheme, host = parts.scheme.lower(), parts.hostname or ""
     proxy_url = proxy_source = None
     if host and not is_loopback(host):
         proxy_url, proxy_source = _proxy_for(scheme, env)

@@ -60,7 +60,7 @@ def whoami(ctx: Context, a: Args) -> dict[str, Any]:
     net = netenv.resolve(settings.endpoint, session.sources.env)
     if net.proxy:
         found["proxy"] = hide_url_secrets(net.proxy)  # a proxy URL may hold a password
-    if net.ca_bundle:
+    if net.ca_bundle and settings.verify is True:  # else the profile's choice stands
         found["ca_bundle"] = f"{net.ca_bundle} (from {net.ca_source})" if (
             net.ca_source and not as_json) else net.ca_bundle
         if as_json and net.ca_source:
