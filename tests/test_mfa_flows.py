@@ -223,6 +223,22 @@ def test_whoami_shows_the_proxy_and_a_ca_override(tmp_path: Path) -> None:
     assert who["ca_source"] == "REQUESTS_CA_BUNDLE"
 
 
+def test_debug_says_where_requests_go_and_whom_they_trust(tmp_path: Path) -> None:
+    """--debug names the proxy and an environment CA bundle, or the profile's choice."""
+    (tmp_path / "ca.pem").write_text("not used: help sends nothing\n")
+    env = vss_env(tmp_path, None, HTTPS_PROXY="http://u:Proxy-Pw-77@proxy.example:3128",
+                  REQUESTS_CA_BUNDLE=str(tmp_path / "ca.pem"))
+    r = run_vss("--debug", "--endpoint", "https://vss.example.org", "-c", "help",
+                env=env, cwd=tmp_path)
+    assert r.returncode == 0, str(r)
+    assert "proxy http://***@proxy.example:3128 (from HTTPS_PROXY)" in r.stderr, str(r)
+    assert f"CA bundle {tmp_path / 'ca.pem'} (from REQUESTS_CA_BUNDLE)" in r.stderr, str(r)
+    assert "Proxy-Pw-77" not in r.output
+    r = run_vss("--debug", "--insecure", "--endpoint", "https://vss.example.org", "-c", "help",
+                env=env, cwd=tmp_path)
+    assert "TLS verification OFF" in r.stderr and "REQUESTS_CA_BUNDLE" not in r.stderr, str(r)
+
+
 def test_whoami_shows_no_proxy_fields_when_none_is_set(tmp_path: Path,
                                                        emulator: Emulator) -> None:
     r = run_vss("-o", "json", "-c", "whoami", env=vss_env(tmp_path, emulator), cwd=tmp_path)

@@ -239,6 +239,8 @@ def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive
                       pretty_json=interactive, session_factory=session_for)
         ctx.session.restore()
         ui.secrets = _secret_forms(ctx, demo=emulator)
+        if opts.debug and not settings.blocked:
+            ui.warn(f"debug: {_network(settings, env)}")
         if emulator is not None:
             from vss_shell.demo import Mailbox
 
@@ -286,6 +288,19 @@ def _secret_forms(ctx: Any, *, demo: Any = None) -> Any:
         return memo[1]
 
     return forms
+
+
+def _network(settings: Any, env: dict[str, str]) -> str:
+    """Where requests go and whom they trust (``--debug``): the proxy, the CAs."""
+    from vss_shell.api.netenv import resolve
+
+    net = resolve(settings.endpoint, env)
+    if settings.verify is not True:  # the profile's or an option's choice stands
+        via = net.describe().split(";")[0]
+        trust = "TLS verification OFF" if settings.verify is False else (
+            f"CA bundle {settings.verify} (from {settings.sources.get('ca_bundle')})")
+        return f"{settings.endpoint}: {via}; {trust}"
+    return f"{settings.endpoint}: {net.describe()}"
 
 
 TLS_OFF = "TLS certificate verification is OFF: the connection can be intercepted."

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vss_shell import files, paths, shipped
+from vss_shell.api.limits import MAX_TIMEOUT
 from vss_shell.constants import MFA_METHODS
 from vss_shell.errors import hide_url_secrets
 from vss_shell.safetext import visible
@@ -65,8 +66,6 @@ _HEADER = (
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 16
 
-#: Timeouts are seconds in (0, MAX_TIMEOUT]: a request waits at most ten minutes.
-MAX_TIMEOUT = 600.0
 
 #: Characters no value of the file may hold: C0 and C1 controls, DEL.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-#: The longest request timeout accepted, in seconds (a larger one is a mistake).
-MAX_TIMEOUT = 3600.0
+#: The longest request timeout accepted, in seconds: a request waits at most ten
+#: minutes (a larger value is a mistake). The profile checks use it too.
+MAX_TIMEOUT = 600.0
 #: The most retries of a GET accepted.
 MAX_RETRIES = 10
 #: The largest response body read, in bytes (this API's answers are a few hundred).
