@@ -221,6 +221,9 @@ class VssClient:
             "timeout": (self.timeout, self.timeout),  # per recv; the watchdog bounds the call
             "allow_redirects": False,
             "stream": True,  # read by read_body: bounded in size and time
+            "proxies": self.net.proxies,
+            "verify": session.verify,
+            "cert": None,
         }
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -335,17 +338,16 @@ class VssClient:
         deadline = self._watchdog.begin(self.timeout)
         try:
             try:
+                prepared = self._prepare(method, self.endpoint + path, kwargs)
                 if self.verify is False:
                     with warnings.catch_warnings():
                         # verify_tls = false is the user's choice; the shell says so.
                         warnings.simplefilter(
                             "ignore", urllib3.exceptions.InsecureRequestWarning
                         )
-                        response = self._session.request(
-                            method, self.endpoint + path, **kwargs
-                        )
+                        response = self._session.send(prepared, **kwargs)
                 else:
-                    response = self._session.request(method, self.endpoint + path, **kwargs)
+                    response = self._session.send(prepared, **kwargs)
             except _REQUEST_FAILURES as exc:
                 failure = self._transport_error(exc, secret_list, deadline)
             else:
@@ -375,6 +377,21 @@ class VssClient:
             secrets=secret_list,
         )
         return replies.scrub_reply(replies.text_fields(data), secret_forms(secret_list))
+
+    def _prepare(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.PreparedRequest:
+        """The request, prepared from the session's headers alone: the session keeps
+        no cookies, hooks or parameters to merge (``Session.request`` merges seven
+        settings per request), and proxies and CAs were resolved once."""
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(method)
+        prepared.prepare_url(url, None)
+        prepared.prepare_headers(self._session.headers)
+        prepared.prepare_body(None, None, kwargs.pop("json", None))
+        prepared.prepare_auth(kwargs.pop("auth", None), url)
+        # No cookie is ever sent; the jar only serves requests' look at a redirect,
+        # which is reported, never followed.
+        prepared._cookies = requests.cookies.RequestsCookieJar()  # type: ignore[attr-defined]
+        return prepared
 
     def _body_error(
         self,
