@@ -97,8 +97,20 @@ def _entries(opts: argparse.Namespace) -> tuple[str, Iterable[tuple[int, Any]]]:
     return "<stdin>", logical_lines(sys.stdin)
 
 
+def _no_charset_guessing() -> None:
+    """Keep ``charset_normalizer`` out of this process: ``requests`` imports it only to
+    guess the charset of a text answer, and the shell never asks (it reads JSON as the
+    contract says); it would cost 4 MiB and 6 ms. ``requests`` then warns once that it
+    found no such library: said here, not to the person."""
+    import warnings
+
+    sys.modules.setdefault("charset_normalizer", None)  # type: ignore[arg-type]
+    warnings.filterwarnings("ignore", message="Unable to find acceptable character detection")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``vss``; returns the exit status."""
+    _no_charset_guessing()
     opts = build_parser().parse_args(argv)
     env = dict(os.environ)
     interactive = (opts.commands is None and opts.file is None

@@ -1,23 +1,22 @@
 """The shipped TOML files: the repository's ``config/``.
 
-A wheel installs ``config/`` as the data package ``vss_shell.defaults``; an
-editable install (a source checkout) reads ``config/`` where it lies.
+A wheel installs ``config/`` as the data package ``vss_shell.defaults`` (a folder
+beside this module); a source checkout (an editable install) has ``config/``
+two levels up. Plain paths: ``importlib.resources`` would cost the start-up a few
+milliseconds (it imports ``tempfile`` and more).
 """
 
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
-from importlib.abc import Traversable
 from pathlib import Path
 
 
 @cache
-def _folder() -> Traversable:
-    try:
-        return resources.files("vss_shell.defaults")
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "config"
+def _folder() -> Path:
+    here = Path(__file__).resolve().parent
+    installed = here / "defaults"
+    return installed if installed.is_dir() else here.parents[1] / "config"
 
 
 def read_text(name: str) -> str:
@@ -27,4 +26,4 @@ def read_text(name: str) -> str:
 
 def path(name: str) -> str:
     """A filesystem path to the shipped file ``name``."""
-    return str(_folder().joinpath(name))
+    return str(_folder() / name)

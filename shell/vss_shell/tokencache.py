@@ -20,8 +20,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from vss_shell import files, paths
 from vss_shell.api.token import Token, TokenFormatError
 
@@ -91,6 +89,8 @@ class TokenCache:
         return entries
 
     def _write(self, entries: Entries) -> None:
+        import tomli_w  # only when writing: not on the way to the prompt
+
         files.atomic_write(self.path, _HEADER + tomli_w.dumps({"tokens": entries}), mode=0o600)
 
     def get(self, endpoint: str, user: str) -> str | None:
