@@ -290,14 +290,27 @@ def test_wrong_code_says_try_again_once(start: Start, where: str) -> None:
 def test_authenticator_enrolment_end_to_end(start: Start, emulator, tmp_path: Path) -> None:
     term = start()
     term.line("mfa mk AUTHENTICATOR")
+    # The recovery codes and their file first; the QR code last, just above the code
+    # question, so that it is on the screen while the code is asked.
+    term.wait_for_cursor_line("Save the recovery codes to a file? [Y/n]")
+    codes = recovery_codes(term.screen_text())
+    assert len(codes) == 8 and len(set(codes)) == 8, term.screen_text()
+    term.line("")  # the default: yes, save them
+    answer(term, f"File name [{DEFAULT_CODES_FILE}]:", "")
+    term.wait_for(f"Saved the recovery codes to {DEFAULT_CODES_FILE} (mode 0600).")
+    saved = tmp_path / DEFAULT_CODES_FILE
+    assert file_mode(saved) == 0o600
+    assert saved.read_text() == "".join(f"{c}\n" for c in codes)
+
     answer(term, "Show a QR code to scan with your authenticator app? [Y/n]", "y")
     term.wait_for_cursor_line("Display the secret key (to type into the app instead)? [y/N]")
     modules = screen_qr(term)
     assert len(modules) >= 21, "no QR code on the screen:\n" + term.screen_text()
     term.line("y")
 
-    term.wait_for_cursor_line("Save the recovery codes to a file? [Y/n]")
+    term.wait_for_cursor_line("Enter the 6-digit code from your authenticator app:")
     screen = term.screen_text()
+    assert screen_qr(term) == modules, "the QR code is no longer on the screen"
     match = re.search(r"^Secret key:\n([A-Z2-7]{32})$", screen, re.MULTILINE)
     assert match, screen
     key = match.group(1)
@@ -307,16 +320,6 @@ def test_authenticator_enrolment_end_to_end(start: Start, emulator, tmp_path: Pa
     drawn, margin = crop(modules)
     assert drawn in qr_for(uri), "the QR code drawn does not encode " + uri
     assert margin >= 4, f"a quiet zone of {margin} modules (a QR code needs 4)"
-
-    codes = recovery_codes(screen)
-    assert len(codes) == 8 and len(set(codes)) == 8, screen
-
-    term.line("")  # the default: yes, save them
-    answer(term, f"File name [{DEFAULT_CODES_FILE}]:", "")
-    term.wait_for(f"Saved the recovery codes to {DEFAULT_CODES_FILE} (mode 0600).")
-    saved = tmp_path / DEFAULT_CODES_FILE
-    assert file_mode(saved) == 0o600
-    assert saved.read_text() == "".join(f"{c}\n" for c in codes)
 
     term.wait_for_cursor_line("Enter the 6-digit code from your authenticator app:")
     code = current_code(key)
@@ -350,6 +353,7 @@ def test_authenticator_enrolment_end_to_end(start: Start, emulator, tmp_path: Pa
 def test_qr_code_without_colour_is_drawn_with_blocks(start: Start, emulator) -> None:
     term = start("--no-color")
     term.line("mfa mk AUTHENTICATOR")
+    answer(term, "Save the recovery codes to a file? [Y/n]", "n")
     answer(term, "Show a QR code to scan with your authenticator app? [Y/n]", "")
     term.wait_for_cursor_line("Display the secret key (to type into the app instead)? [y/N]")
     qr_rows = [row for row in term.rows() if len(row) >= 21 and set(row) <= set("▀▄█ ")]
@@ -362,11 +366,11 @@ def test_qr_code_without_colour_is_drawn_with_blocks(start: Start, emulator) -> 
     assert margin >= 4
     term.key("ctrl-c")
     wait_prompt(term)
-    # The QR code was shown (it carries the key); the codes follow, then how to finish.
+    # The codes were shown, then the QR code (it carries the key); then how to finish.
     rows = [row for row in term.rows() if row.strip()]
     assert rows[-4:-2] == ["Enrolment is pending: finish it with 'mfa verify CODE'.",
                            "Cancelled."], term.screen_text()
-    assert "Recovery codes (each stands in once for a code; keep them safe):" in rows
+    assert "Recovery codes (each stands in once for a code; keep them safe):" in term.seen
     assert "Secret key (add it" not in term.screen_text()
 
 
@@ -386,6 +390,28 @@ def test_a_qr_code_too_wide_for_the_terminal_gives_the_key(tmp_path: Path, emula
         squeezed = re.sub(r"\s", "", text)  # the warning wraps at 36 columns
         assert "warning:theterminalis36columnswideandtheQRcodeneeds" in squeezed, text
         assert "ShowaQRcode" not in squeezed
+        assert not any(set(row.strip()) <= set("▀▄█ ") and row.strip() for row in term.rows())
+    finally:
+        term.close()
+
+
+def test_a_qr_code_too_tall_for_the_terminal_gives_the_key(tmp_path: Path, emulator) -> None:
+    """A QR code that would scroll away before the code is asked is not drawn: the
+    key instead (a taller terminal gets the QR code, still on screen at the question:
+    see the end-to-end enrolment)."""
+    profile_on(tmp_path, emulator.url)
+    term = Terminal(["--user", "demo"], cwd=tmp_path,
+                    env=shell_env(tmp_path, VSS_USER_PASS=PASSWORD), columns=120, lines=20)
+    try:
+        term.wait_for(lambda _t: term.cursor_row() == PROMPT.rstrip())
+        term.line("mfa mk AUTHENTICATOR --no-verify --save-codes c.txt")  # no QR question
+        term.wait_for("Secret key:")
+        key = emulator.secret("demo")
+        assert key
+        term.wait_for(key)
+        text = term.screen_text()
+        assert "warning: the terminal is 20 lines high and the QR code needs" in text, text
+        assert "Show a QR code" not in text
         assert not any(set(row.strip()) <= set("▀▄█ ") and row.strip() for row in term.rows())
     finally:
         term.close()
@@ -482,9 +508,9 @@ def test_history_masks_secrets_and_keeps_no_answers(start: Start, emulator,
 def test_ctrl_c_in_questions_returns_to_the_prompt(start: Start, emulator) -> None:
     term = start()
     term.line("mfa mk AUTHENTICATOR")
+    answer(term, "Save the recovery codes to a file? [Y/n]", "n")
     answer(term, "Show a QR code to scan with your authenticator app? [Y/n]", "n")
     answer(term, "Display the secret key (to type into the app instead)? [Y/n]", "n")
-    answer(term, "Save the recovery codes to a file? [Y/n]", "n")
     # A code that is not 6 digits is refused before any request; the question comes back.
     answer(term, "Enter the 6-digit code from your authenticator app:", "12")
     term.wait_for("error: a code is 6 digits (spaces are ignored) (2 left)")

@@ -125,7 +125,7 @@ def newest_code(emulator: Emulator, user: str) -> Callable[[], str]:
 
 def test_json_enrolment_at_a_terminal_shows_key_and_codes_before_the_code(
         make: Make, emulator: Emulator) -> None:
-    ctx = make(["n", "y", "n", lambda: pyotp.TOTP(emulator.secret("demo") or "").now()],
+    ctx = make(["n", "n", "y", lambda: pyotp.TOTP(emulator.secret("demo") or "").now()],
                env={"VSS_USER_PASS": "demo-pass"}, output="json")
     dispatch.execute(ctx, ["mfa", "mk", "AUTHENTICATOR"])
     ui = person(ctx)

@@ -92,8 +92,18 @@ class UI:
     @property
     def columns(self) -> int | None:
         """The terminal's width when results go to one, else None (no limit)."""
+        size = self._size()
+        return None if size is None else size.columns
+
+    @property
+    def lines(self) -> int | None:
+        """The terminal's height when results go to one, else None (no limit)."""
+        size = self._size()
+        return None if size is None else size.lines
+
+    def _size(self) -> os.terminal_size | None:
         try:
-            return os.get_terminal_size(self.stdout.fileno()).columns
+            return os.get_terminal_size(self.stdout.fileno())
         except (AttributeError, ValueError, OSError):  # not a terminal: a pipe, a file
             return None
 

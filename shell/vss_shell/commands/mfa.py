@@ -114,15 +114,28 @@ def _precheck(ctx: Context, a: Args, shows: bool) -> None:
                             + "; ".join(missing))
 
 
+#: Lines under a drawn QR code until the code is asked: the key's question, the
+#: code's question, the line the answer is typed on.
+QR_LINES_BELOW = 3
+
+
 def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any], shown: set[str]) -> None:
     from vss_shell import qr
 
     ui, uri, key = ctx.ui, str(resp.get("uri", "")), str(resp.get("key", ""))
-    needed = len(qr.matrix(uri)[0]) if a.qr is not False else 0
-    columns = ui.columns
-    if columns is not None and needed > columns:  # wrapped, a QR code would not scan
-        ui.warn(f"the terminal is {columns} columns wide and the QR code needs {needed}, "
+    modules = len(qr.matrix(uri)) if a.qr is not False else 0
+    # Half blocks: a line holds two rows of modules. The code stays on screen with
+    # the questions under it (the key's, the code's) or it is not drawn at all.
+    width, height = modules, (modules + 1) // 2 + QR_LINES_BELOW
+    columns, lines = ui.columns, ui.lines
+    if columns is not None and width > columns:  # wrapped, a QR code would not scan
+        ui.warn(f"the terminal is {columns} columns wide and the QR code needs {width}, "
                 "so it is not drawn: type the key into your app instead")
+        show_qr, a.show_key = False, True
+    elif lines is not None and height > lines:  # it would scroll away before the code
+        ui.warn(f"the terminal is {lines} lines high and the QR code needs {height} with "
+                "the questions under it, so it is not drawn: type the key into your app "
+                "instead (or make the terminal taller)")
         show_qr, a.show_key = False, True
     else:
         show_qr = a.qr if a.qr is not None else ui.confirm(
@@ -288,10 +301,8 @@ def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str,
     """Show what enrolment gave, save files, have a code sent, and finish with a code."""
     ui, session, method = ctx.ui, ctx.session, a.method
     codes = _codes(resp)
-    if human:
-        if method == "AUTHENTICATOR":
-            _show_authenticator(ctx, a, resp, shown)
-        _show_codes(ctx, codes, shown)
+    if human:  # the codes (and their file) first: the QR code comes last, just above
+        _show_codes(ctx, codes, shown)  # the code question, so that it stays on screen
     if a.qr_file:
         from vss_shell import qr
 
@@ -303,6 +314,8 @@ def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str,
     saved = _save_codes(ctx, a, session.username or "", result["issuer"], codes)
     if saved:
         result["recovery_codes_file"] = saved
+    if human and method == "AUTHENTICATOR":
+        _show_authenticator(ctx, a, resp, shown)
     if not human and not a.no_verify:  # a program reads what finishing needs, now
         ctx.emit(result, a.output)
         shown.add("doc")
