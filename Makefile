@@ -8,8 +8,9 @@ RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 # setuptools tells every editable install of this layout (config/ installed as
 # vss_shell.defaults) to mind same-named folders: information only, so it is not shown.
-# Deprecation warnings still are.
-PIP := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip
+# Deprecation warnings still are. No pip cache: `make run` leaves the person's
+# config, state and cache folders as they were.
+PIP := PYTHONWARNINGS="ignore:Editable installation" PIP_NO_CACHE_DIR=1 $(BIN)/python -m pip
 
 .PHONY: run test lint bench clean venv compile
 
