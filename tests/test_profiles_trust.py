@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from batch_helpers import Result, json_lines, profiles_file, run_vss, vss_env
+from hostile import HostileServer
 from vss_shell.emulator import Emulator
 
 Run = Callable[..., Result]
@@ -260,3 +261,39 @@ def test_at_the_prompt_a_blocked_command_is_one_line_and_the_shell_goes_on(
     finally:
         term.close()
     assert emulator.stats()["requests"] == {}
+
+
+# --- a named file that is missing, a link to nothing: not "no profiles yet" ----------------
+
+
+@pytest.mark.parametrize("how", ["--config", "VSS_SHELL_CONFIG", "dangling link"])
+def test_a_missing_or_dangling_profiles_file_sends_nothing(vss: Run, tmp_path: Path,
+                                                           how: str) -> None:
+    missing = tmp_path / "typo-profiles.toml"
+    args: list[str] = []
+    changes: dict[str, str] = {}
+    if how == "--config":
+        args = ["--config", str(missing)]
+    elif how == "VSS_SHELL_CONFIG":
+        changes["VSS_SHELL_CONFIG"] = str(missing)
+    else:
+        link = profiles_file(tmp_path)
+        link.parent.mkdir(parents=True, mode=0o700)
+        link.symlink_to(missing)
+    with HostileServer() as proxy:  # as HTTPS_PROXY: a remote request would land here
+        r = vss(*args, "-c", "mfa status", HTTPS_PROXY=proxy.url, VSS_USER_PASS="s3cret-pass",
+                **changes)
+        assert proxy.requests == [], "a request went to the shipped default endpoint"
+    assert r.returncode == 2, str(r)
+    assert "typo-profiles.toml" in r.stderr or "profiles.toml" in r.stderr, str(r)
+    assert PRODUCTION not in r.output and "s3cret-pass" not in r.output
+
+
+def test_a_named_missing_file_is_created_by_profile_add(vss: Run, tmp_path: Path,
+                                                        emulator: Emulator) -> None:
+    named = tmp_path / "new-profiles.toml"
+    r = vss("--config", str(named), "-c",
+            f"profile add lab --endpoint {emulator.url} --user demo; profile use lab; "
+            "mfa status", VSS_USER_PASS="demo-pass")
+    assert r.returncode == 0, str(r)
+    assert named.exists() and "[profiles.lab]" in named.read_text()

@@ -185,7 +185,8 @@ def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive
     from vss_shell.session import Session
     from vss_shell.tokencache import TokenCache
 
-    store = ProfileStore(where.profiles).load()
+    store = ProfileStore(where.profiles, named=not demo and bool(
+        opts.config or env.get("VSS_SHELL_CONFIG"))).load()
     options: dict[str, Any] = {
         "profile": opts.profile, "endpoint": opts.endpoint, "username": opts.user,
         "timeout": opts.timeout, "ca_bundle": opts.ca_bundle, "output": opts.output,
@@ -212,10 +213,11 @@ def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive
         except ProfileError as exc:
             ui.error(f"vss: {exc}")
             return 2
-        if store.problem and (interactive or not settings.blocked):
+        trouble = store.problem or store.absent
+        if trouble and (interactive or not settings.blocked):
             # In a pipe a blocked run says it where it matters: each command that
             # would reach a server fails with it (exit 2).
-            ui.warn(settings.blocked or store.problem)
+            ui.warn(settings.blocked or trouble)
         if not settings.verify_tls:
             ui.warn(TLS_OFF)
         sources = CredentialSources(env, opts.password_file, opts.otp_command)

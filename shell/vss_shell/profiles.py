@@ -577,9 +577,15 @@ class ProfileStore:
     :class:`ProfileError`, so the file is never overwritten.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None):
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, named: bool = False):
         self.path = Path(path) if path is not None else paths.profiles_path()
         self.problem: str | None = None
+        #: The person named this file (``--config``, ``VSS_SHELL_CONFIG``): if it is
+        #: missing, that is a typo, not "no profiles yet".
+        self.named = named
+        #: Why requests are refused though the file may be written (a named file that
+        #: does not exist yet: ``profile add`` creates it).
+        self.absent: str | None = None
         self._reading = _Reading({}, {}, "", [])
         self._loaded = False
 
@@ -587,9 +593,16 @@ class ProfileStore:
 
     def _read(self) -> _Reading:
         """The user's file (or the shipped profiles if there is none), checked."""
+        self.absent = None
         try:
             text = _read_text(self.path)
         except FileNotFoundError:
+            if os.path.islink(self.path):  # a link to nothing: a mistake, never "no file"
+                return _Reading({}, {}, "", [], _at(
+                    self.path, None, "is a symbolic link to a file that does not exist"))
+            if self.named:
+                self.absent = _at(self.path, None, "no such file (named by --config or "
+                                  "VSS_SHELL_CONFIG); 'profile add' creates it")
             doc = _shipped_doc()
             profiles, default = _build(doc)
             return _Reading(doc, profiles, default, list(profiles))
@@ -705,6 +718,7 @@ class ProfileStore:
             except _SchemaError as exc:
                 raise BadValue(str(exc)) from None
             files.atomic_write(self.path, _dump(doc), mode=0o600)
+        self.absent = None  # written: the file exists now
         self._apply(_Reading(doc, profiles, default, list(profiles)))
 
     @staticmethod
@@ -913,7 +927,10 @@ def resolve(
             values["verify_tls"] = True
             sources["verify_tls"] = sources["ca_bundle"]
     blocked = None
-    if store.problem is not None and not sources["endpoint"].startswith(("option", "env")):
+    if store.problem is None and store.absent is not None and not sources[
+            "endpoint"].startswith(("option", "env")):
+        blocked = f"{store.absent}; no request is sent to a profile it does not hold"
+    elif store.problem is not None and not sources["endpoint"].startswith(("option", "env")):
         # Never the shipped default nor a guess: a script's `--yes` would act on the
         # wrong server. Nothing of the token cache is touched either.
         blocked = (f"{store.problem_for(name)}; no request is sent until the file "
