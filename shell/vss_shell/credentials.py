@@ -26,6 +26,13 @@ OTP_STEP_GRACE = 5.0
 RESENDS = 5
 #: What, typed at an EMAIL/SMS code question (or an empty answer), has a new code sent.
 RESEND_WORD = "resend"
+#: The longest password taken (a longer one is a mistake: a wrong file, /dev/zero).
+MAX_PASSWORD = 1024
+#: The longest output of an --otp-command read; a code (or a recovery code) is short.
+MAX_OTP_OUTPUT = 4096
+#: What a code from a script may be: 6 digits, or a recovery code (spaces ignored).
+_CODE_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ- ")
+MAX_CODE = 64
 #: Said before an EMAIL/SMS code is asked of a person.
 RESEND_HINT = f"(An empty answer or '{RESEND_WORD}' has a new code sent.)"
 
@@ -46,23 +53,30 @@ class CredentialSources:
         if self.password_file:
             return self._read_password_file(ui)
         if self.env.get("VSS_USER_PASS"):
-            return self.env["VSS_USER_PASS"]
-        return ui.ask_secret(f"Password for {user}",
-                             flag="VSS_USER_PASS or --password-file FILE", strip=False)
+            return checked_secret(self.env["VSS_USER_PASS"], "VSS_USER_PASS")
+        return checked_secret(ui.ask_secret(
+            f"Password for {user}", flag="VSS_USER_PASS or --password-file FILE",
+            strip=False), "the password")
 
     def _read_password_file(self, ui: UI) -> str:
         path = os.path.expanduser(self.password_file or "")
+        what = f"password file {path}"
         try:
             mode = os.stat(path).st_mode
-            with open(path, encoding="utf-8") as handle:
-                first = handle.readline().rstrip("\r\n")
+            with open(path, "rb") as handle:  # its first line, bounded (not /dev/zero's all)
+                head = handle.read(MAX_PASSWORD * 4 + 2)
         except OSError as exc:
-            raise ShellError(f"cannot read password file {path}: {exc.strerror}") from None
+            raise ShellError(f"cannot read {what}: {exc.strerror}") from None
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            ui.warn(f"password file {path} is readable by others (chmod 600 {path})")
-        if not first:
-            raise ShellError(f"password file {path} is empty")
-        return first
+            ui.warn(f"{what} is readable by others (chmod 600 {path})")
+        first = head.split(b"\n", 1)[0].rstrip(b"\r")
+        try:
+            text = first.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ShellError(f"{what}: the password is not valid UTF-8") from None
+        if not text:
+            raise ShellError(f"{what} is empty")
+        return checked_secret(text, what)
 
     @property
     def password_given(self) -> bool:
@@ -104,7 +118,7 @@ class CredentialSources:
             if code == self._used:
                 code = self._next_code(ui, said=said)
         elif given_ok and self.env.get("VSS_USER_OTP"):
-            code = self.env["VSS_USER_OTP"].strip()
+            code = checked_code(self.env["VSS_USER_OTP"], "VSS_USER_OTP")
             if code == self._used:
                 raise ShellError("the code of VSS_USER_OTP was used already in this run (each "
                                  "code is accepted once): use --otp-command for more logins")
@@ -156,10 +170,73 @@ def _child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
 
 
-def run_otp_command(command: str, timeout: float = OTP_COMMAND_TIMEOUT) -> str:
-    """Run ``command`` (no shell) and return the code it prints."""
-    import shlex
+def checked_secret(value: str, what: str) -> str:
+    """A password as the person gave it, if it can be one: valid UTF-8 (a variable of
+    other bytes reaches Python as surrogates), at most MAX_PASSWORD characters."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ShellError(f"{what}: the password is not valid UTF-8") from None
+    if len(value) > MAX_PASSWORD:
+        raise ShellError(f"{what}: the password is longer than {MAX_PASSWORD} characters")
+    return value
+
+
+def checked_code(value: str, what: str) -> str:
+    """A one-time or recovery code from a script, if it can be one: letters, digits,
+    '-' and spaces, at most MAX_CODE characters (nothing else is sent to the server)."""
+    code = value.strip()
+    if not code or len(code) > MAX_CODE or not set(code) <= _CODE_CHARS:
+        raise ShellError(f"{what} is not a code (6 digits, or a recovery code of letters, "
+                         f"digits and '-', at most {MAX_CODE} characters)")
+    return code
+
+
+def _run_bounded(argv: list[str], timeout: float) -> tuple[int, bytes]:
+    """Run ``argv`` (no shell, no stdin, none of the secret variables); its exit status
+    and what it printed, read up to MAX_OTP_OUTPUT bytes and ``timeout`` seconds."""
+    import selectors
     import subprocess
+
+    name = argv[0]
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=_child_env())
+    except FileNotFoundError:
+        raise ShellError(f"--otp-command: {name}: command not found") from None
+    except OSError as exc:
+        raise ShellError(f"--otp-command: {name}: {exc.strerror}") from None
+    assert proc.stdout is not None
+    deadline, data, trouble = time.monotonic() + timeout, b"", None
+    with proc.stdout, selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while trouble is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                trouble = f"did not finish in {timeout:g} s"
+            elif selector.select(left):
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                data += chunk
+                if len(data) > MAX_OTP_OUTPUT:
+                    trouble = f"printed more than {MAX_OTP_OUTPUT} bytes"
+    status = -1
+    if trouble is None:
+        try:
+            status = proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            trouble = f"did not finish in {timeout:g} s"
+    if trouble is not None:
+        proc.kill()
+        proc.wait()
+        raise ShellError(f"--otp-command: {name} {trouble}")
+    return status, data
+
+
+def run_otp_command(command: str, timeout: float = OTP_COMMAND_TIMEOUT) -> str:
+    """Run ``command`` (no shell) and return the code it prints (its last line)."""
+    import shlex
 
     try:
         argv = shlex.split(command)
@@ -167,19 +244,11 @@ def run_otp_command(command: str, timeout: float = OTP_COMMAND_TIMEOUT) -> str:
         raise ShellError(f"cannot read --otp-command: {exc}") from None
     if not argv:
         raise ShellError("--otp-command is empty")
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, check=False, env=_child_env())
-    except FileNotFoundError:
-        raise ShellError(f"--otp-command: {argv[0]}: command not found") from None
-    except subprocess.TimeoutExpired:
-        raise ShellError(f"--otp-command: {argv[0]} did not finish in {timeout:g} s") from None
-    except OSError as exc:
-        raise ShellError(f"--otp-command: {argv[0]}: {exc.strerror}") from None
-    if done.returncode != 0:
-        raise ShellError(f"--otp-command: {argv[0]} exited with status {done.returncode}")
-    lines = done.stdout.strip().splitlines()
+    status, out = _run_bounded(argv, timeout)
+    if status != 0:
+        raise ShellError(f"--otp-command: {argv[0]} exited with status {status}")
+    lines = out.decode("utf-8", "replace").strip().splitlines()
     code = lines[-1].strip() if lines else ""
     if not code:
         raise ShellError(f"--otp-command: {argv[0]} printed no code")
-    return code
+    return checked_code(code, f"what --otp-command {argv[0]} printed")

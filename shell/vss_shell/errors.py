@@ -60,8 +60,10 @@ def spellings(secrets: Iterable[str | None], user: str | None = None) -> set[str
     for secret in secrets:
         if not secret or len(secret) < 3:
             continue
-        forms.update({secret, quote(secret, safe=""), quote(secret), quote_plus(secret)})
-        raw = [secret.encode()] + ([f"{user}:{secret}".encode()] if user else [])
+        data = secret.encode("utf-8", "surrogateescape")  # a variable of other bytes too
+        forms.update({secret, quote(data, safe=""), quote(data), quote_plus(data)})
+        raw = [data] + ([f"{user}:{secret}".encode("utf-8", "surrogateescape")]
+                        if user else [])
         for data in raw:
             for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
                 forms.update({encoded.decode(), encoded.decode().rstrip("=")})

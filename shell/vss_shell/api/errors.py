@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote
 
 from vss_shell.constants import DISABLE_TOKEN_MARKER, ENFORCE_MARKER, ERROR_KINDS, OTP_MARKER
 
@@ -49,13 +48,7 @@ EXCERPT_SCAN = 16384
 MESSAGE_LEN = 240
 #: What a secret is replaced with.
 REDACTED = "***"
-#: Shorter secrets are not scrubbed (replacing one or two characters would garble
-#: the text and hide nothing).
-_MIN_SECRET_LEN = 3
-
 _WS = re.compile(r"\s+")
-#: Text that URL quoting leaves as it is.
-_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
 #: An error kind as the contract spells them (``BadRequest``); anything else is ignored.
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 #: Elements whose content is not text a person reads.
@@ -115,16 +108,11 @@ def excerpt(body: str, limit: int = EXCERPT_LEN, secrets: Iterable[str | None] =
 
 
 def secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
-    """Each secret and its URL-quoted forms, longest first (what :func:`scrub` hides)."""
-    forms: set[str] = set()
-    for secret in secrets:
-        if secret and len(secret) >= _MIN_SECRET_LEN:
-            forms.add(secret)
-            # Quoted forms, unless quoting leaves the secret as it is, or it is an
-            # Authorization value, whose credential is a secret of its own.
-            if not _UNQUOTED.fullmatch(secret) and not secret.startswith(("Basic ", "Bearer ")):
-                forms.update({quote(secret, safe=""), quote(secret)})
-    return tuple(sorted(forms, key=len, reverse=True))
+    """Every spelling of each secret (:func:`vss_shell.errors.spellings`: as it is,
+    URL-quoted, base64), longest first: what :func:`scrub` hides."""
+    from vss_shell.errors import spellings
+
+    return tuple(sorted(spellings(secrets), key=len, reverse=True))
 
 
 def scrub(
