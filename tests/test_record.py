@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from vss_shell.api.netenv import NetEnv
 from vss_shell.api.token import Token
 from vss_shell.commands.table import Arg, Group, Opt, When
 from vss_shell.credentials import CredentialSources
@@ -19,10 +20,12 @@ SHELL = Path(__file__).resolve().parents[1] / "shell"
 
 
 def test_the_way_to_the_prompt_does_not_import_dataclasses() -> None:
+    # Nor the way to the first request (the client, its session and its network settings).
     code = ("import sys\n"
             "import vss_shell.cli, vss_shell.repl\n"
             "from vss_shell.commands import table\n"
             "table()\n"
+            "import vss_shell.api.client, vss_shell.api.netenv, vss_shell.session\n"
             "print('dataclasses' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": str(SHELL)}, timeout=60, check=True)
@@ -37,6 +40,9 @@ def test_repr_hides_what_must_not_show() -> None:
     sources = CredentialSources({}, otp_command="otp", _used="123456")
     assert "123456" not in repr(sources) and "otp_command='otp'" in repr(sources)
     assert "parse" not in repr(PROFILE_KEYS["endpoint"])
+    proxy = NetEnv("http://***:***@proxy:3128", "HTTPS_PROXY",
+                   proxy_url="http://user:hunter2@proxy:3128")
+    assert "hunter2" not in repr(proxy) and "HTTPS_PROXY" in repr(proxy)
 
 
 def test_frozen_values_compare_and_hash_by_their_fields() -> None:
