@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from vss_shell.commands.parser import MASK
 from vss_shell.commands.table import Group, Table
 from vss_shell.files import UnsafePath
 from vss_shell.history import MaskingFileHistory
+from vss_shell.record import replace
 
 T = table()
 

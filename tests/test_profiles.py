@@ -501,7 +501,7 @@ def test_profile_keys_table():
     assert PROFILE_KEYS["timeout"].parse("30") == 30.0
     assert PROFILE_KEYS["verify_tls"].parse("false") is False
     assert all(spec.help for spec in PROFILE_KEYS.values())
-    assert set(PROFILE_KEYS) <= set(Profile.__dataclass_fields__)
+    assert set(PROFILE_KEYS) <= set(Profile.FIELDS)
 
 
 # --- resolution ---

@@ -11,9 +11,9 @@ import os
 import stat
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from vss_shell.errors import ShellError
+from vss_shell.record import Record
 from vss_shell.ui import UI
 
 OTP_COMMAND_TIMEOUT = 30.0
@@ -37,16 +37,21 @@ MAX_CODE = 64
 RESEND_HINT = f"(An empty answer or '{RESEND_WORD}' has a new code sent.)"
 
 
-@dataclass
-class CredentialSources:
+class CredentialSources(Record):
     """The non-interactive sources a run was given."""
 
-    env: Mapping[str, str]
-    password_file: str | None = None
-    otp_command: str | None = None
-    #: The last code a non-interactive source gave: the server takes each code once.
-    _used: str | None = field(default=None, repr=False)
-    _refused: bool = field(default=False, repr=False)
+    __slots__ = FIELDS = ("env", "password_file", "otp_command", "_used", "_refused")
+    _hidden = ("_used", "_refused")
+
+    def __init__(self, env: Mapping[str, str], password_file: str | None = None,
+                 otp_command: str | None = None, _used: str | None = None,
+                 _refused: bool = False) -> None:
+        self.env = env
+        self.password_file = password_file
+        self.otp_command = otp_command
+        #: The last code a non-interactive source gave: the server takes each code once.
+        self._used = _used
+        self._refused = _refused
 
     def password(self, ui: UI, user: str) -> str:
         """The password: ``--password-file``, ``VSS_USER_PASS``, or asked (option first)."""

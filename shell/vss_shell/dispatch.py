@@ -7,13 +7,13 @@ The interactive loop and piped runs both call :func:`execute` and
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from vss_shell.commands.builtin import ExitShell, show_help
 from vss_shell.commands.parser import Help, parse
 from vss_shell.context import Context
 from vss_shell.errors import ShellError, UsageError
+from vss_shell.record import Record
 
 __all__ = ["ExitShell", "Failure", "execute", "failure"]
 
@@ -46,14 +46,17 @@ def _run(ctx: Context, words: list[str]) -> tuple[Any, str | None] | None:
     return command.handler(ctx, parsed.args), getattr(parsed.args, "output", None)
 
 
-@dataclass
-class Failure:
+class Failure(Record):
     """What went wrong, as the person sees it."""
 
-    status: int
-    message: str
-    usage: str | None = None
-    detail: str | None = None  # a redacted traceback, for --debug
+    __slots__ = FIELDS = ("status", "message", "usage", "detail")
+
+    def __init__(self, status: int, message: str, usage: str | None = None,
+                 detail: str | None = None) -> None:
+        self.status = status
+        self.message = message
+        self.usage = usage
+        self.detail = detail  # a redacted traceback, for --debug
 
 
 def failure(exc: BaseException, secrets: Iterable[str] = (), *, debug: bool = False) -> Failure:

@@ -19,7 +19,6 @@ import re
 import stat
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +27,7 @@ from vss_shell import files, paths, shipped
 from vss_shell.api.limits import MAX_TIMEOUT
 from vss_shell.constants import MFA_METHODS
 from vss_shell.errors import hide_url_secrets
+from vss_shell.record import Frozen, Record
 from vss_shell.safetext import visible
 
 
@@ -224,18 +224,24 @@ def _parse_choice(key: str, choices: tuple[str, ...]) -> Callable[[str], str]:
     return parse
 
 
-@dataclass(frozen=True)
-class KeySpec:
+class KeySpec(Frozen):
     """One settable profile key: how to parse it from text, check it, and explain it."""
 
-    name: str
-    kind: str  # "url", "string", "number", "bool", "path", "choice"
-    help: str
-    parse: Callable[[str], Any] = field(repr=False)
-    check: Callable[[Any], Any] = field(repr=False)
-    default: Any = None
-    choices: tuple[str, ...] | None = None
-    required: bool = False
+    __slots__ = FIELDS = ("name", "kind", "help", "parse", "check", "default", "choices",
+                          "required")
+    _hidden = ("parse", "check")
+
+    def __init__(self, name: str, kind: str, help: str, parse: Callable[[str], Any],
+                 check: Callable[[Any], Any], default: Any = None,
+                 choices: tuple[str, ...] | None = None, required: bool = False) -> None:
+        self.name = name
+        self.kind = kind  # "url", "string", "number", "bool", "path", "choice"
+        self.help = help
+        self.parse = parse
+        self.check = check
+        self.default = default
+        self.choices = choices
+        self.required = required
 
 
 def _spec(name: str, kind: str, help: str, **more: Any) -> KeySpec:
@@ -271,21 +277,29 @@ PROFILE_KEYS: dict[str, KeySpec] = {
 }
 
 
-@dataclass
-class Profile:
+class Profile(Record):
     """A connection profile. ``explicit`` names the keys set in the file (not defaulted)."""
 
-    name: str
-    endpoint: str
-    username: str | None = None
-    timeout: float = 30.0
-    verify_tls: bool = True
-    ca_bundle: str | None = None
-    output: str = "table"
-    mfa_method: str | None = None
-    token_cache: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
-    explicit: frozenset[str] = field(default_factory=frozenset, compare=False)
+    __slots__ = FIELDS = ("name", "endpoint", "username", "timeout", "verify_tls", "ca_bundle",
+                          "output", "mfa_method", "token_cache", "extra", "explicit")
+    _uncompared = ("explicit",)
+
+    def __init__(self, name: str, endpoint: str, username: str | None = None,
+                 timeout: float = 30.0, verify_tls: bool = True, ca_bundle: str | None = None,
+                 output: str = "table", mfa_method: str | None = None, token_cache: bool = True,
+                 extra: dict[str, Any] | None = None,
+                 explicit: frozenset[str] = frozenset()) -> None:
+        self.name = name
+        self.endpoint = endpoint
+        self.username = username
+        self.timeout = timeout
+        self.verify_tls = verify_tls
+        self.ca_bundle = ca_bundle
+        self.output = output
+        self.mfa_method = mfa_method
+        self.token_cache = token_cache
+        self.extra: dict[str, Any] = {} if extra is None else extra
+        self.explicit = explicit
 
 
 def _secret_path(obj: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
@@ -822,26 +836,32 @@ class ProfileStore:
 ENV_VARS: dict[str, str] = {"endpoint": "VSS_ENDPOINT", "username": "VSS_USER"}
 
 
-@dataclass
-class Settings:
+class Settings(Record):
     """Resolved connection settings; ``sources[key]`` says where each value came from.
 
     ``name`` is the profile's name (``sources["profile"]`` says how it was chosen).
     """
 
-    name: str
-    endpoint: str
-    username: str | None
-    timeout: float
-    verify_tls: bool
-    ca_bundle: str | None
-    output: str
-    mfa_method: str | None
-    token_cache: bool
-    sources: dict[str, str] = field(default_factory=dict)
-    #: Why no request may be sent with these settings (a broken profiles file and no
-    #: endpoint given explicitly): ``FILE:LINE: message``. None when they are usable.
-    blocked: str | None = None
+    __slots__ = FIELDS = ("name", "endpoint", "username", "timeout", "verify_tls", "ca_bundle",
+                          "output", "mfa_method", "token_cache", "sources", "blocked")
+
+    def __init__(self, name: str, endpoint: str, username: str | None, timeout: float,
+                 verify_tls: bool, ca_bundle: str | None, output: str, mfa_method: str | None,
+                 token_cache: bool, sources: dict[str, str] | None = None,
+                 blocked: str | None = None) -> None:
+        self.name = name
+        self.endpoint = endpoint
+        self.username = username
+        self.timeout = timeout
+        self.verify_tls = verify_tls
+        self.ca_bundle = ca_bundle
+        self.output = output
+        self.mfa_method = mfa_method
+        self.token_cache = token_cache
+        self.sources: dict[str, str] = {} if sources is None else sources
+        #: Why no request may be sent with these settings (a broken profiles file and no
+        #: endpoint given explicitly): ``FILE:LINE: message``. None when they are usable.
+        self.blocked = blocked
 
     @property
     def profile(self) -> str:

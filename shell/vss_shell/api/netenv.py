@@ -14,28 +14,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from vss_shell.record import Frozen
 
 #: Variables that replace the trusted CAs, in the order they win.
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
 
-@dataclass(frozen=True)
-class NetEnv:
+class NetEnv(Frozen):
     """What the environment says for one endpoint. Safe to show: ``proxy`` hides
     the proxy's credentials; the URL requests need is kept out of ``repr``."""
 
-    #: The proxy requests to the endpoint go through, as shown (``***`` for its
-    #: user name and password), or None (direct).
-    proxy: str | None = None
-    #: The variable that named the proxy (``https_proxy``, ``ALL_PROXY``...).
-    proxy_source: str | None = None
-    #: A CA bundle path that replaces the trusted CAs, and the variable that set it.
-    ca_bundle: str | None = None
-    ca_source: str | None = None
-    #: The proxy URL as given (credentials included), for ``requests`` only.
-    proxy_url: str | None = field(default=None, repr=False)
+    __slots__ = FIELDS = ("proxy", "proxy_source", "ca_bundle", "ca_source", "proxy_url")
+    _hidden = ("proxy_url",)
+
+    def __init__(self, proxy: str | None = None, proxy_source: str | None = None,
+                 ca_bundle: str | None = None, ca_source: str | None = None,
+                 proxy_url: str | None = None) -> None:
+        #: The proxy requests to the endpoint go through, as shown (``***`` for its
+        #: user name and password), or None (direct).
+        self.proxy = proxy
+        #: The variable that named the proxy (``https_proxy``, ``ALL_PROXY``...).
+        self.proxy_source = proxy_source
+        #: A CA bundle path that replaces the trusted CAs, and the variable that set it.
+        self.ca_bundle = ca_bundle
+        self.ca_source = ca_source
+        #: The proxy URL as given (credentials included), for ``requests`` only.
+        self.proxy_url = proxy_url
 
     @property
     def proxies(self) -> dict[str, str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from vss_shell.record import Frozen
 
 #: A token with this many seconds left or fewer is renewed, not used (nor cached);
 #: a short-lived token renews at a quarter of its life instead (:attr:`Token.renew_margin`).
@@ -48,15 +49,19 @@ def _seconds(payload: dict, claim: str, default: int | None = None) -> int:
     return int(value)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Frozen):
     """A bearer token. ``repr`` and ``str`` never show the raw value."""
 
-    raw: str = field(repr=False)
-    username: str
-    issued_at: int
-    expires_at: int
-    mfa: bool
+    __slots__ = FIELDS = ("raw", "username", "issued_at", "expires_at", "mfa")
+    _hidden = ("raw",)
+
+    def __init__(self, raw: str, username: str, issued_at: int, expires_at: int,
+                 mfa: bool) -> None:
+        self.raw = raw
+        self.username = username
+        self.issued_at = issued_at
+        self.expires_at = expires_at
+        self.mfa = mfa
 
     @classmethod
     def parse(cls, raw: str) -> Token:

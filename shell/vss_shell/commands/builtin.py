@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import SimpleNamespace as Args
 from typing import Any
 
@@ -11,6 +10,7 @@ from vss_shell.commands.parser import shown, suggest
 from vss_shell.commands.table import OUTPUT_OPT, After, Arg, Command, Group, Table
 from vss_shell.context import Context
 from vss_shell.errors import ShellError, UsageError
+from vss_shell.record import Frozen
 
 KEYS_HELP = ("Keys: Tab completes (Enter takes the completion), Up and Ctrl-R search\n"
              "history, F1 helps on the line typed, Ctrl-C cancels, Ctrl-D or 'exit' leaves.")
@@ -96,12 +96,14 @@ def exit_cmd(ctx: Context, a: Args) -> None:
     raise ExitShell
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(Frozen):
     """A session setting: what it does, and each value with what it does."""
 
-    help: str
-    values: Mapping[str, str]
+    __slots__ = FIELDS = ("help", "values")
+
+    def __init__(self, help: str, values: Mapping[str, str]) -> None:
+        self.help = help
+        self.values = values
 
     def describe(self) -> str:
         """``how results print: table or json``."""

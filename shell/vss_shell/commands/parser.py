@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import shlex
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -30,6 +29,7 @@ from vss_shell.commands.table import (
     resolve_choices,
 )
 from vss_shell.errors import UsageError
+from vss_shell.record import Frozen, Record
 from vss_shell.safetext import visible
 
 if TYPE_CHECKING:
@@ -46,29 +46,35 @@ INTERACTIVE_LIMIT = 4096
 SUGGEST_LIMIT = 64
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(Frozen):
     """A word of a line: its text as typed, its value, and its span."""
 
-    raw: str
-    value: str
-    start: int
-    end: int
+    __slots__ = FIELDS = ("raw", "value", "start", "end")
+
+    def __init__(self, raw: str, value: str, start: int, end: int) -> None:
+        self.raw = raw
+        self.value = value
+        self.start = start
+        self.end = end
 
 
-@dataclass
-class Help:
+class Help(Record):
     """``help``-like request: for the whole table, a group or a command."""
 
-    target: Command | Group | None
+    __slots__ = FIELDS = ("target",)
+
+    def __init__(self, target: Command | Group | None) -> None:
+        self.target = target
 
 
-@dataclass
-class Invocation:
+class Invocation(Record):
     """A parsed command line, ready for its handler."""
 
-    command: Command
-    args: SimpleNamespace = field(default_factory=SimpleNamespace)
+    __slots__ = FIELDS = ("command", "args")
+
+    def __init__(self, command: Command, args: SimpleNamespace | None = None) -> None:
+        self.command = command
+        self.args = SimpleNamespace() if args is None else args
 
 
 def _unquote(raw: str) -> str:
@@ -136,21 +142,24 @@ def split(line: str, what: str = "line") -> list[str]:
 # --- the grammar of a line: commands, continuations, comments ---------------------
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(Frozen):
     """One command of a text: its words' text, and where it stands in the text.
 
     ``text`` has its continuations (``\\`` and newline) taken out and its comment
     left out; :meth:`at` maps an index of ``text`` back to the source.
     """
 
-    text: str
-    start: int  # where the piece begins in the source
-    end: int  # where the piece ends in the source: its ``;``, newline or end
-    line: int  # the source line (from 1) it starts on
-    number: int  # its place (from 1), as if each ``;`` began a new line
-    joins: tuple[int, ...] = ()  # indexes of ``text`` where a continuation was taken out
-    comment: tuple[int, int] | None = None  # the comment's span in the source
+    __slots__ = FIELDS = ("text", "start", "end", "line", "number", "joins", "comment")
+
+    def __init__(self, text: str, start: int, end: int, line: int, number: int,
+                 joins: tuple[int, ...] = (), comment: tuple[int, int] | None = None) -> None:
+        self.text = text
+        self.start = start  # where the piece begins in the source
+        self.end = end  # where the piece ends in the source: its ``;``, newline or end
+        self.line = line  # the source line (from 1) it starts on
+        self.number = number  # its place (from 1), as if each ``;`` began a new line
+        self.joins = joins  # indexes of ``text`` where a continuation was taken out
+        self.comment = comment  # the comment's span in the source
 
     def at(self, index: int) -> int:
         """The source offset of ``text[index]``."""
@@ -366,16 +375,20 @@ def _is_option(word: str) -> bool:
 
 #: Roles of words: command, group, sub, option, option-secret, value, arg, secret,
 #: help, invalid (a value not among its checked choices), unknown.
-@dataclass
-class Walk:
+class Walk(Record):
     """What each word is, and where the walk ended (for completion)."""
 
-    roles: list[str]
-    entry: Command | Group | None = None
-    command: Command | None = None
-    pending_opt: Opt | None = None  # the option whose value comes next
-    positional: int = 0  # positional arguments seen
-    args: list[str] = field(default_factory=list)  # their values
+    __slots__ = FIELDS = ("roles", "entry", "command", "pending_opt", "positional", "args")
+
+    def __init__(self, roles: list[str], entry: Command | Group | None = None,
+                 command: Command | None = None, pending_opt: Opt | None = None,
+                 positional: int = 0, args: list[str] | None = None) -> None:
+        self.roles = roles
+        self.entry = entry
+        self.command = command
+        self.pending_opt = pending_opt  # the option whose value comes next
+        self.positional = positional  # positional arguments seen
+        self.args: list[str] = [] if args is None else args  # their values
 
 
 def _fits(value: str, choices: list[str]) -> bool:

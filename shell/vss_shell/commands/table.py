@@ -7,8 +7,9 @@ table; nothing else lists commands, their arguments or their options.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from vss_shell.record import Frozen, Record
 
 if TYPE_CHECKING:
     from vss_shell.context import Context
@@ -17,8 +18,7 @@ if TYPE_CHECKING:
 ChoiceValues = Iterable[str] | Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class After:
+class After(Frozen):
     """Choices that depend on the arguments before: ``fn(ctx, previous)``.
 
     ``previous`` holds the values of the positional arguments before this one
@@ -27,9 +27,13 @@ class After:
     checks a value against them whenever ``fn`` gives any.
     """
 
-    fn: Callable[[Context | None, tuple[str, ...]], ChoiceValues | None]
-    #: False: offered by completion only, the handler judges the value.
-    checked: bool = True
+    __slots__ = FIELDS = ("fn", "checked")
+
+    def __init__(self, fn: Callable[[Context | None, tuple[str, ...]], ChoiceValues | None],
+                 checked: bool = True) -> None:
+        self.fn = fn
+        #: False: offered by completion only, the handler judges the value.
+        self.checked = checked
 
 
 #: Values a completer offers: fixed (checked by the parser; a mapping gives each
@@ -39,13 +43,15 @@ class After:
 Choices = tuple[str, ...] | Mapping[str, str] | Callable[["Context"], ChoiceValues] | After | None
 
 
-@dataclass(frozen=True)
-class When:
+class When(Frozen):
     """An option that goes only with some values of an argument: ``--phone`` with
     METHOD ``SMS``. Completion offers it only then; the parser refuses it otherwise."""
 
-    arg: str  # the argument's name
-    values: tuple[str, ...]  # matched in any case
+    __slots__ = FIELDS = ("arg", "values")
+
+    def __init__(self, arg: str, values: tuple[str, ...]) -> None:
+        self.arg = arg  # the argument's name
+        self.values = values  # matched in any case
 
     def holds(self, value: str | None) -> bool:
         return value is not None and value.lower() in {v.lower() for v in self.values}
@@ -55,22 +61,26 @@ class When:
         return f"with {self.arg.upper()} {' or '.join(self.values)} only"
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(Frozen):
     """A positional argument."""
 
-    name: str
-    help: str
-    choices: Choices = None
-    required: bool = True
-    secret: bool = False  # masked in the history file
-    upper: bool = False  # fixed choices matched case-insensitively, kept as declared
-    rest: bool = False  # the last argument only: every remaining word, joined with a space
-    paths: bool = False  # a file name: completion offers paths
+    __slots__ = FIELDS = ("name", "help", "choices", "required", "secret", "upper", "rest",
+                          "paths")
+
+    def __init__(self, name: str, help: str, choices: Choices = None, required: bool = True,
+                 secret: bool = False, upper: bool = False, rest: bool = False,
+                 paths: bool = False) -> None:
+        self.name = name
+        self.help = help
+        self.choices = choices
+        self.required = required
+        self.secret = secret  # masked in the history file
+        self.upper = upper  # fixed choices matched case-insensitively, kept as declared
+        self.rest = rest  # the last argument only: every remaining word, joined with a space
+        self.paths = paths  # a file name: completion offers paths
 
 
-@dataclass(frozen=True)
-class Opt:
+class Opt(Frozen):
     """An option: ``--name VALUE``, or a flag (``metavar`` None).
 
     A ``negatable`` flag also accepts ``--no-NAME`` (described by ``no_help``,
@@ -78,16 +88,23 @@ class Opt:
     question the flag answers.
     """
 
-    name: str
-    help: str
-    metavar: str | None = None
-    choices: Choices = None
-    secret: bool = False
-    negatable: bool = False
-    short: str | None = None
-    no_help: str | None = None  # what ``--no-NAME`` does
-    paths: bool = False  # the value is a file name: completion offers paths
-    when: When | None = None  # goes only with some values of an argument
+    __slots__ = FIELDS = ("name", "help", "metavar", "choices", "secret", "negatable", "short",
+                          "no_help", "paths", "when")
+
+    def __init__(self, name: str, help: str, metavar: str | None = None,
+                 choices: Choices = None, secret: bool = False, negatable: bool = False,
+                 short: str | None = None, no_help: str | None = None, paths: bool = False,
+                 when: When | None = None) -> None:
+        self.name = name
+        self.help = help
+        self.metavar = metavar
+        self.choices = choices
+        self.secret = secret
+        self.negatable = negatable
+        self.short = short
+        self.no_help = no_help  # what ``--no-NAME`` does
+        self.paths = paths  # the value is a file name: completion offers paths
+        self.when = when  # goes only with some values of an argument
 
     @property
     def dest(self) -> str:
@@ -131,19 +148,25 @@ OUTPUT_OPT = Opt("--output", "print as a table or as JSON", "FORMAT",
                   "json": "JSON, for programs (one document a line in pipes)"}, short="-o")
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(Frozen):
     """A command: its words, arguments, options, help and handler."""
 
-    path: tuple[str, ...]
-    help: str
-    handler: Callable[..., Any]
-    args: tuple[Arg, ...] = ()
-    opts: tuple[Opt, ...] = ()
-    long_help: str = ""
-    aliases: tuple[str, ...] = ()
-    demo_only: bool = False
-    output: bool = True  # takes --output
+    __slots__ = FIELDS = ("path", "help", "handler", "args", "opts", "long_help", "aliases",
+                          "demo_only", "output")
+
+    def __init__(self, path: tuple[str, ...], help: str, handler: Callable[..., Any],
+                 args: tuple[Arg, ...] = (), opts: tuple[Opt, ...] = (), long_help: str = "",
+                 aliases: tuple[str, ...] = (), demo_only: bool = False,
+                 output: bool = True) -> None:
+        self.path = path
+        self.help = help
+        self.handler = handler
+        self.args = args
+        self.opts = opts
+        self.long_help = long_help
+        self.aliases = aliases
+        self.demo_only = demo_only
+        self.output = output  # takes --output
 
     @property
     def name(self) -> str:
@@ -180,13 +203,15 @@ class Command:
         return "usage: " + " ".join(parts)
 
 
-@dataclass
-class Group:
+class Group(Record):
     """A word that gathers subcommands (``mfa``, ``profile``)."""
 
-    name: str
-    help: str
-    children: dict[str, Command] = field(default_factory=dict)
+    __slots__ = FIELDS = ("name", "help", "children")
+
+    def __init__(self, name: str, help: str, children: dict[str, Command] | None = None) -> None:
+        self.name = name
+        self.help = help
+        self.children: dict[str, Command] = {} if children is None else children
 
 
 class Table:
