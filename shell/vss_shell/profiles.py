@@ -157,6 +157,25 @@ def _check_string(key: str) -> Callable[[Any], str]:
     return check
 
 
+#: The longest user name taken.
+MAX_USERNAME = 256
+
+
+def check_username(value: Any) -> str:
+    """A user name that can go in a Basic credential: a string without control
+    characters, ``:`` (RFC 7617 ends the name there) or blanks around it, at most
+    MAX_USERNAME characters. Any source: profile, ``--user``, ``VSS_USER``, typed."""
+    name = _check_string("username")(value)
+    if ":" in name:
+        raise BadValue(f"username {_brief(name)} must not hold ':' (it ends a user name "
+                       "in a Basic credential)")
+    if name != name.strip():
+        raise BadValue(f"username {_brief(name)} must not begin or end with blanks")
+    if len(name) > MAX_USERNAME:
+        raise BadValue(f"username must be at most {MAX_USERNAME} characters")
+    return name
+
+
 def _parse_ca_bundle(text: str) -> str:
     value = _check_string("ca_bundle")(text.strip())
     if not os.path.isfile(os.path.expanduser(value)):
@@ -235,7 +254,7 @@ class KeySpec(Frozen):
                  check: Callable[[Any], Any], default: Any = None,
                  choices: tuple[str, ...] | None = None, required: bool = False) -> None:
         self.name = name
-        self.kind = kind  # "url", "string", "number", "bool", "path", "choice"
+        self.kind = kind  # "url", "user", "number", "bool", "path", "choice"
         self.help = help
         self.parse = parse
         self.check = check
@@ -248,8 +267,8 @@ def _spec(name: str, kind: str, help: str, **more: Any) -> KeySpec:
     choices = more.get("choices")
     if kind == "url":
         parse, check = _parse_endpoint, _check_endpoint
-    elif kind == "string":
-        parse, check = _check_string(name), _check_string(name)
+    elif kind == "user":
+        parse, check = check_username, check_username
     elif kind == "path":
         parse, check = _parse_ca_bundle, _check_string(name)
     elif kind == "number":
@@ -266,7 +285,7 @@ PROFILE_KEYS: dict[str, KeySpec] = {
     spec.name: spec
     for spec in (
         _spec("endpoint", "url", "API base URL (https; http only for loopback)", required=True),
-        _spec("username", "string", "account user name"),
+        _spec("username", "user", "account user name"),
         _spec("timeout", "number", "request timeout in seconds", default=30.0),
         _spec("verify_tls", "bool", "verify the server's TLS certificate", default=True),
         _spec("ca_bundle", "path", "CA bundle file to verify the server with"),

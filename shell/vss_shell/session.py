@@ -120,7 +120,12 @@ class Session:
         if self.settings.blocked:  # nothing asked for a request that cannot be sent
             raise UsageError(self.settings.blocked)
         if not self.username:
-            self.username = ui.ask("Username", flag="--user or VSS_USER")
+            from vss_shell.profiles import ProfileError, check_username
+
+            try:
+                self.username = check_username(ui.ask("Username", flag="--user or VSS_USER"))
+            except ProfileError as exc:
+                raise ShellError(str(exc)) from None
         return self.username
 
     def credentials(self, ui: UI) -> tuple[str, str]:
@@ -193,12 +198,15 @@ class Session:
 
     def _keep(self, ui: UI, token: Token, *, cache: bool = True) -> Token:
         self.token_requests += 1
+        user = self.user(ui)
+        if token.username != user:  # the contract: `sub` is the account logged in
+            raise ShellError(f"the server gave a token for {token.username or 'no user'!r}, "
+                             f"not {user!r}: it is not used")
         self.token = token
         if token.mfa or self.mfa_state != "pending":  # the token cannot tell "pending"
             self.mfa_state = None
         if self.cache is not None and cache:
-            self._write_cache(ui, lambda c: c.put(self.settings.endpoint, self.user(ui),
-                                                  token.raw))
+            self._write_cache(ui, lambda c: c.put(self.settings.endpoint, user, token.raw))
         return token
 
     def _write_cache(self, ui: UI | None, change: Callable[[TokenCache], None], *,

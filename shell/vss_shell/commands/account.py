@@ -7,14 +7,19 @@ from typing import Any
 
 from vss_shell.commands.table import Arg, Command, Table
 from vss_shell.context import Context
-from vss_shell.errors import hide_url_secrets
+from vss_shell.errors import UsageError, hide_url_secrets
 
 
 def login(ctx: Context, a: Args) -> dict[str, Any] | None:
     """Log in now (commands that need a token also log in on demand)."""
     session = ctx.session
     if a.user and a.user != session.username:
-        session.switch_user(a.user)
+        from vss_shell.profiles import ProfileError, check_username
+
+        try:
+            session.switch_user(check_username(a.user))
+        except ProfileError as exc:
+            raise UsageError(str(exc)) from None
     session.token = None
     token = session.login(ctx.ui)
     if ctx.wants_json(a.output):
