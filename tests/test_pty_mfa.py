@@ -84,3 +84,32 @@ def test_json_enrolment_at_a_terminal_shows_the_key_before_the_code(
     term.line(pyotp.TOTP(key).now())
     term.wait_for('"status": "enabled"')
     wait_prompt(term)
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_redirected_enrolment_shows_what_the_question_needs_on_the_terminal(
+        tmp_path: Path, emulator: Emulator, fmt: str) -> None:
+    """`vss -c "mfa mk ..." > file` at a terminal: the code is asked on the terminal, so
+    the key and the recovery codes are shown there too, not only in the file."""
+    import shlex
+    import sys
+
+    profile_on(tmp_path, emulator.url)
+    command = shlex.join([sys.executable, "-m", "vss_shell", "--user", "demo", "-o", fmt,
+                          "-c", "mfa mk AUTHENTICATOR --no-save-codes --no-qr --show-key"])
+    child = pexpect.spawn("/bin/sh", ["-c", f"exec {command} > out.txt"], cwd=str(tmp_path),
+                          env=shell_env(tmp_path, VSS_USER_PASS=PASSWORD), encoding="utf-8",
+                          timeout=20)
+    try:
+        child.expect("Enter the 6-digit code")
+        seen = child.before
+        key = emulator.secret("demo")
+        assert key and key in seen, seen
+        assert "Recovery codes" in seen and len(seen.split("Recovery codes")[1].split()) > 8
+        child.sendline(pyotp.TOTP(key).now())
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    out = (tmp_path / "out.txt").read_text()
+    assert "enabled" in out

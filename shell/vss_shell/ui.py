@@ -50,6 +50,12 @@ class UI:
         """A result, on stdout."""
         self._write(self.stdout, self._safe(text))
 
+    def tell(self, text: str) -> None:
+        """What a person needs in order to answer a question (a key, recovery codes, a
+        QR code): where results go; :class:`BatchUI` says it on the terminal that asks
+        when results go to a file or a pipe."""
+        self.out(text)
+
     def info(self, text: str) -> None:
         """A message about progress: stdout at a prompt, stderr in a pipe."""
         self._write(self.stdout if self.messages_to_stdout else self.stderr, self._safe(text))
@@ -330,6 +336,16 @@ class BatchUI(UI):
             return False
         os.close(fd)
         return True
+
+    def tell(self, text: str) -> None:
+        if self.columns is not None or not self.can_ask:  # stdout is the terminal, or
+            self.out(text)  # no person is asked anything: with the results
+            return
+        fd = os.open(self._tty_path, os.O_WRONLY | os.O_NOCTTY)
+        try:
+            os.write(fd, (self._safe(text) + "\n").encode())
+        finally:
+            os.close(fd)
 
     def read_line(self, prompt: str, *, secret: bool = False) -> str:
         prompt = visible(prompt)

@@ -86,8 +86,9 @@ def _remember_method(ctx: Context, method: str | None) -> None:
 
 
 def _at_terminal(ui: UI) -> bool:
-    """Whether a person reads what the command prints (the shell, or stdout a terminal)."""
-    return ui.messages_to_stdout or ui.columns is not None
+    """Whether a person reads what the command shows (the shell, stdout a terminal, or
+    a terminal that asks the questions while results go to a file: ``UI.tell``)."""
+    return ui.messages_to_stdout or ui.columns is not None or ui.can_ask
 
 
 def _precheck(ctx: Context, a: Args, shows: bool) -> None:
@@ -142,14 +143,14 @@ def _show_authenticator(ctx: Context, a: Args, resp: dict[str, Any], shown: set[
             "Show a QR code to scan with your authenticator app?", flag="--qr or --no-qr",
             default=True)
     if show_qr:
-        ui.out(qr.terminal(uri, invert=bool(a.invert), color=ui.color))
+        ui.tell(qr.terminal(uri, invert=bool(a.invert), color=ui.color))
         shown.add("key")  # the QR code carries it
     show_key = a.show_key if a.show_key is not None else ui.confirm(
         "Display the secret key (to type into the app instead)?",
         flag="--show-key or --no-show-key", default=not show_qr)
     if show_key:
         ui.info("Secret key:")
-        ui.out(key)
+        ui.tell(key)
         shown.add("key")
 
 
@@ -262,7 +263,7 @@ def _refused_enrolment(ctx: Context, a: Args, exc: InvalidResponse, human: bool)
     if human:
         if method == "AUTHENTICATOR" and partial.get("key"):
             ctx.ui.info("Secret key (add it to your authenticator app to finish):")
-            ctx.ui.out(str(partial["key"]))
+            ctx.ui.tell(str(partial["key"]))
         if partial.get("recovery_codes"):
             _show_codes(ctx, _codes(partial), set())
     else:
@@ -283,7 +284,7 @@ def _codes(resp: dict[str, Any]) -> list[str]:
 
 def _show_codes(ctx: Context, codes: list[str], shown: set[str]) -> None:
     ctx.ui.info("Recovery codes (each stands in once for a code; keep them safe):")
-    ctx.ui.out("\n".join(f"  {c}" for c in codes))
+    ctx.ui.tell("\n".join(f"  {c}" for c in codes))
     shown.add("codes")
 
 
@@ -291,7 +292,7 @@ def _show_the_rest(ctx: Context, a: Args, resp: dict[str, Any], shown: set[str])
     """After a failure or Ctrl-C: what finishing the enrolment later needs, if not seen."""
     if a.method == "AUTHENTICATOR" and "key" not in shown:
         ctx.ui.info("Secret key (add it to your authenticator app to finish):")
-        ctx.ui.out(str(resp.get("key", "")))
+        ctx.ui.tell(str(resp.get("key", "")))
     if "codes" not in shown:
         _show_codes(ctx, _codes(resp), shown)
 
