@@ -531,6 +531,10 @@ def test_sms_needs_a_phone_and_only_sms_takes_one(vss: Run, emulator: Emulator) 
     r = vss("-c", "mfa mk EMAIL --phone 416-555-0123")
     assert r.returncode == 2, str(r)
     assert "--phone goes with SMS only" in r.stderr
+    for option in ("--qr-file x.svg", "--qr", "--no-show-key", "--invert"):
+        r = vss("-c", f"mfa mk EMAIL {option} --no-verify")
+        assert r.returncode == 2, str(r)
+        assert f"{option.split()[0]} goes with AUTHENTICATOR only" in r.stderr
     assert requests_made(emulator, "POST /tf/enable") == 0
 
 

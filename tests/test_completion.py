@@ -455,6 +455,10 @@ DECLARED = any(o.when for o in MK.opts) and any(o.paths for o in MK.opts)
 def test_mfa_mk_offers_phone_only_for_sms_and_paths_for_files(tmp_path, monkeypatch) -> None:
     assert "--phone " in texts("mfa mk SMS ")
     assert "--phone " not in texts("mfa mk EMAIL ") + texts("mfa mk AUTHENTICATOR --")
+    # The key and QR code options only for an authenticator app.
+    app = {"--qr ", "--no-qr ", "--invert ", "--qr-file ", "--show-key ", "--no-show-key "}
+    assert app <= set(texts("mfa mk AUTHENTICATOR --"))
+    assert not app & set(texts("mfa mk EMAIL --") + texts("mfa mk SMS --phone 1 --"))
     (tmp_path / "codes.txt").write_text("")
     monkeypatch.chdir(tmp_path)
     assert texts("mfa mk EMAIL --save-codes co") == ["codes.txt "]

@@ -464,6 +464,10 @@ once a code finished the enrolment, {"method": ..., "status": "enabled"}.
 For EMAIL and SMS, an empty answer or 'resend' has a new code sent."""
 
 
+#: Options that only an authenticator app's enrolment (a key, a QR code) takes.
+APP = When("method", ("AUTHENTICATOR",))
+
+
 def register(table: Table) -> None:
     """Declare the ``mfa`` commands."""
     table.group("mfa", "multi-factor authentication: enrol, verify, disable, status")
@@ -475,11 +479,13 @@ def register(table: Table) -> None:
                       opts=(Opt("--phone", "the phone number codes are sent to", "NUMBER",
                                 when=When("method", ("SMS",))),
                             Opt("--qr", "show the QR code in the terminal", negatable=True,
-                                no_help="do not show the QR code"),
-                            Opt("--invert", "swap the QR code's dark and light modules"),
-                            Opt("--qr-file", "save the QR code as SVG or PNG", "PATH", paths=True),
+                                no_help="do not show the QR code", when=APP),
+                            Opt("--invert", "swap the QR code's dark and light modules",
+                                when=APP),
+                            Opt("--qr-file", "save the QR code as SVG or PNG", "PATH", paths=True,
+                                when=APP),
                             Opt("--show-key", "display the secret key", negatable=True,
-                                no_help="do not display the key"),
+                                no_help="do not display the key", when=APP),
                             Opt("--save-codes", "save the recovery codes to FILE", "FILE",
                                 paths=True),
                             Opt("--no-save-codes", "do not offer to save the recovery codes"),

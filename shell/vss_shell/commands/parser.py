@@ -609,5 +609,7 @@ def _parse_rest(command: Command, rest: list[str], ctx: Context | None) -> Invoc
     for opt in command.all_opts:
         if opt.when and values[opt.dest] is not None and not opt.when.holds(
                 str(values.get(opt.when.arg) or "")):
-            raise UsageError(f"{opt.name} goes with {' or '.join(opt.when.values)} only", usage)
+            typed = ("--no-" + opt.name[2:] if opt.negatable and values[opt.dest] is False
+                     else opt.name)
+            raise UsageError(f"{typed} goes with {' or '.join(opt.when.values)} only", usage)
     return Invocation(command, SimpleNamespace(**values))
