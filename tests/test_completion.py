@@ -129,16 +129,19 @@ def test_options_after_the_argument() -> None:
     found = {c.text: c.display_meta_text for c in complete("mfa mk SMS --")}
     assert "phone number" in found["--phone "]
     assert found["--output "] == "print as a table or as JSON"
-    assert "--no-qr " in found
+    assert "--no-qr " not in found  # an authenticator app's option
     assert "-o " not in found  # short spellings are not offered
     mk = T.lookup("mfa").children["mk"]
-    expected = {s for o in mk.all_opts for s in o.spellings if s.startswith("--")}
+    expected = {s for o in mk.all_opts for s in o.spellings if s.startswith("--")
+                if o.when is None or o.when.holds("SMS")}
     assert {t.strip() for t in found} == expected
+    app = {c.text for c in complete("mfa mk AUTHENTICATOR --")}
+    assert "--no-qr " in app and "--phone " not in app
 
 
 def test_options_prefix() -> None:
-    assert sorted(texts("mfa mk SMS --qr")) == ["--qr ", "--qr-file "]
-    assert texts("mfa mk SMS --no-q") == ["--no-qr "]
+    assert sorted(texts("mfa mk AUTHENTICATOR --qr")) == ["--qr ", "--qr-file "]
+    assert texts("mfa mk AUTHENTICATOR --no-q") == ["--no-qr "]
 
 
 def test_options_offered_when_no_argument_is_left() -> None:
@@ -163,8 +166,11 @@ def test_free_option_value_offers_nothing() -> None:
 
 
 def test_options_already_given_are_not_offered_again() -> None:
-    offered = texts("mfa mk SMS --phone 4165550123 --qr --")
+    offered = texts("mfa mk SMS --phone 4165550123 --save-codes f --")
     assert "--phone " not in offered
+    assert "--save-codes " not in offered
+    assert "--no-verify " in offered
+    offered = texts("mfa mk AUTHENTICATOR --qr --")
     assert "--qr " not in offered
     assert "--no-qr " not in offered  # the same option, other spelling
     assert "--show-key " in offered
@@ -274,7 +280,7 @@ def test_nothing_inside_a_comment(typed: str) -> None:
 
 
 def test_hash_inside_quotes_is_not_a_comment() -> None:
-    assert "--qr " in texts("mfa mk SMS --phone '#1' --")
+    assert "--no-verify " in texts("mfa mk SMS --phone '#1' --")
 
 
 @pytest.mark.parametrize(("typed", "words"), [

@@ -206,10 +206,10 @@ def test_negatable_flags(line: str, qr: bool | None, show_key: bool | None) -> N
 
 
 def test_plain_flags_are_none_or_true() -> None:
-    a = args_of("mfa mk EMAIL")
+    a = args_of("mfa mk AUTHENTICATOR")
     assert a["invert"] is None
     assert a["no_verify"] is None
-    a = args_of("mfa mk EMAIL --invert --no-verify")
+    a = args_of("mfa mk AUTHENTICATOR --invert --no-verify")
     assert a["invert"] is True
     assert a["no_verify"] is True
 
