@@ -406,6 +406,22 @@ def test_an_enrolment_code_question_sends_a_new_code_on_request(
     assert "'resend' has a new code sent" in person(ctx).out_text
 
 
+def test_mfa_verify_asks_as_enrolment_does(make: Make, emulator: Emulator) -> None:
+    """`mfa verify` with no CODE: says where the code comes from, 'resend' has a new one
+    sent, and a wrong code is asked again (three tries), as at enrolment."""
+    ctx = make(["n", "resend", "000000", newest_code(emulator, "demo")],
+               env={"VSS_USER_PASS": "demo-pass"})
+    dispatch.execute(ctx, ["mfa", "mk", "EMAIL", "--no-verify"])
+    sent = len(emulator.outbox("demo"))
+    dispatch.execute(ctx, ["mfa", "verify"])
+    ui = person(ctx)
+    questions = [prompt for prompt, _ in ui.asked[1:]]
+    assert questions and all("from your email" in q for q in questions), questions
+    assert len(emulator.outbox("demo")) == sent + 1  # 'resend' had one more sent
+    assert "(2 left)" in ui.stderr.getvalue()  # the wrong code was asked again
+    assert ctx.session.mfa == "on"
+
+
 # --- 8: logout reports the truth ------------------------------------------------------------
 
 

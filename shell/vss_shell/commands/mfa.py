@@ -334,11 +334,23 @@ def _after_enable(ctx: Context, a: Args, resp: dict[str, Any], result: dict[str,
 def verify(ctx: Context, a: Args) -> dict[str, Any] | None:
     """Check a code; finishes a pending enrolment."""
     ui, session = ctx.ui, ctx.session
-    raw = a.code if a.code else session.sources.otp(ui, "Enter the 6-digit code")
-    code = session.sent(check_code(raw))
-    try:
+
+    def attempt(raw: str) -> dict[str, Any]:
+        code = session.sent(check_code(raw))
         with _conflict_means(session, "off"):  # 409: MFA is off, no enrolment pending
-            resp = session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
+            return session.call(ui, lambda c, u, p: c.verify_mfa(u, p, code))
+
+    try:
+        if a.code:
+            resp = attempt(a.code)
+        else:  # asked as at enrolment: where the code comes from, resend, three tries
+            method = session.mfa_method or ctx.settings.mfa_method
+            resend = _resend(ctx, method) if method else None
+            if resend is not None and not session.sources.otp_command and ui.can_ask:
+                ui.info(RESEND_HINT)
+            where = _WHERE.get(method or "")
+            resp = session.with_code(ui, f"Enter the 6-digit code from {where}" if where
+                                     else "Enter the 6-digit code", attempt, resend=resend)
     except Conflict as exc:
         raise ShellError(f"{exc}; nothing to verify: enrol first with 'mfa mk'") from None
     message = str(resp.get("message") or "Code verified.")
