@@ -416,3 +416,15 @@ def test_no_code_echoed_back(server: HostileServer, tmp_path: Path) -> None:
     secrets, texts = run_repl_with_secrets(server, tmp_path, "pw-0123456789", 400)
     assert "history" in texts
     assert leaks(secrets, texts, otp=True) == []
+
+
+def test_profile_ls_json_keeps_the_files_values(tmp_path: Path) -> None:
+    """JSON gives the file's values, escaped as JSON escapes them (not pre-escaped text)."""
+    path = profiles_file(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(PROFILES + BAD_NAME)
+    env = vss_env(tmp_path, user=None, password=None, NO_COLOR="1")
+    result = run_vss("-o", "json", "-c", "profile ls", env=env, cwd=tmp_path)
+    check_clean(result.output)
+    [listing] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "na\x1b[2Jme" in {row["name"] for row in listing}, result.stdout

@@ -69,11 +69,6 @@ def _store_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
                                  newlines=False)) from None
 
 
-def _raw(value: Any) -> Any:
-    """A value from a broken profile, as the file has it (text safe for a terminal)."""
-    return visible(value, newlines=False) if isinstance(value, str) else value
-
-
 def _in_file(ctx: Context, problem: str) -> str:
     """``FILE:LINE: message`` as ``line LINE: message`` (the file is said once)."""
     rest = problem.removeprefix(visible(str(ctx.store.path), newlines=False))
@@ -100,8 +95,10 @@ def ls(ctx: Context, a: Args) -> list[dict[str, Any]]:
         else:
             profile = store.get(name)
             endpoint, user = profile.endpoint, profile.username
-        row = {"active": name == active, "name": _raw(name), "endpoint": _raw(endpoint),
-               "user": _raw(user), "default": name == default}
+        # As the file has them: the UI shows control characters escaped (tables) and
+        # JSON escapes them as JSON does.
+        row = {"active": name == active, "name": name, "endpoint": endpoint,
+               "user": user, "default": name == default}
         if store.problem:
             row["problem"] = _in_file(ctx, broken[name]) if name in broken else None
         rows.append(row)
@@ -139,8 +136,8 @@ def _raw_row(key: str, raw: dict[str, Any]) -> dict[str, Any]:
     try:
         spec.check(raw[key])
     except ProfileError as exc:
-        return {"key": key, "value": _raw(raw[key]), "source": f"profile: invalid: {exc}"}
-    return {"key": key, "value": _raw(raw[key]), "source": "profile"}
+        return {"key": key, "value": raw[key], "source": f"profile: invalid: {exc}"}
+    return {"key": key, "value": raw[key], "source": "profile"}
 
 
 def use(ctx: Context, a: Args) -> None:
