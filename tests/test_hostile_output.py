@@ -267,12 +267,13 @@ def test_profiles_file_in_process(tmp_path: Path, home: str) -> None:
     check_clean(text)
 
 
-def test_a_history_line_recalled_is_shown_escaped(tmp_path: Path, home: str) -> None:
-    """A history file line with controls: recalled (Up) and run, the error that
-    quotes it shows them escaped."""
+def test_a_history_line_with_controls_is_not_recalled(tmp_path: Path, home: str) -> None:
+    """A history file line with control characters (ESC, C1, bidi) is outside text: it is
+    not recalled (Up, grey suggestions), so it never reaches the terminal raw; a clean
+    line is."""
     history = tmp_path / "history"
-    # No ';' in it: that would separate two commands.
-    history.write_text("\n# 2026-01-01 00:00:00.000000\n+\x1b]0:owned\x07nosuchcmd\x9b2J\n")
+    history.write_text("\n# 2026-01-01 00:00:00.000000\n+whoami\n"
+                       "\n# 2026-01-01 00:00:01.000000\n+\x1b]0:owned\x07nosuchcmd\u202e\n")
     history.chmod(0o600)
     ctx = make_context("http://127.0.0.1:9", tmp_path, terminal=True, fmt="table")
     with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
@@ -281,7 +282,16 @@ def test_a_history_line_recalled_is_shown_escaped(tmp_path: Path, home: str) -> 
     out = ctx.ui.stdout.getvalue()  # type: ignore[attr-defined]
     err = ctx.ui.stderr.getvalue()  # type: ignore[attr-defined]
     check_clean(out + err)
-    assert "nosuchcmd" in err and "\\x1b]0:owned\\x07" in err, err
+    assert "nosuchcmd" not in out + err, err
+    assert "profile" in out  # Up recalled the clean line: whoami ran
+
+
+def test_vss_option_errors_quote_escaped(tmp_path: Path) -> None:
+    env = vss_env(tmp_path, user=None, password=None, NO_COLOR="1")
+    result = run_vss("--bogus=\x1b[2J", "\x1b]0;PWN\x07\u202e", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    check_clean(result.output)
+    assert "\\x1b[2J" in result.stderr, result.stderr
 
 
 # --- hide_url_secrets: the same answer as the regular expression, in linear time -------------

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from vss_shell import __version__, paths
 
@@ -31,9 +31,19 @@ environment:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors quote what was typed with control characters escaped."""
+
+    def error(self, message: str) -> NoReturn:
+        from vss_shell.safetext import visible
+
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {visible(message, newlines=False)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The options of ``vss`` itself."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="vss", description="An interactive shell for the ITS Private Cloud (VSS) API: "
         "account multi-factor authentication.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)

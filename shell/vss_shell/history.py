@@ -20,6 +20,7 @@ from prompt_toolkit.history import FileHistory
 from vss_shell.commands.parser import MASK, history_line
 from vss_shell.commands.table import Table
 from vss_shell.files import UnsafePath, ensure_dir
+from vss_shell.safetext import visible
 
 #: How the history file is opened: appending, created 0600, never through a link,
 #: never blocking (a FIFO without a reader fails instead).
@@ -67,9 +68,11 @@ class MaskingFileHistory(FileHistory):
         super().__init__(str(path))
 
     def load_history_strings(self) -> Iterable[str]:
-        """The file's lines, less those with a masked secret: recalled (Up, grey
-        suggestions) they could only fail. The file keeps them as a record."""
-        return (line for line in super().load_history_strings() if MASK not in line)
+        """The file's lines, less those with a masked secret (recalled, they could only
+        fail) and those with control characters (the file is outside text: recalled,
+        such a line would reach the terminal raw). The file keeps them as a record."""
+        return (line for line in super().load_history_strings()
+                if MASK not in line and visible(line, newlines=False) == line)
 
     def store_string(self, string: str) -> None:
         line = history_line(self.table, string)
