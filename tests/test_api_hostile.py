@@ -293,6 +293,11 @@ GOOD = {"message": "TOTP enabled; verification pending", "type": "info",
         ({"recovery_codes": ["x" * 10] * 1000}, "'recovery_codes'", {"key", "uri"}),
         ({"recovery_codes": ["x" * 100_000]}, "'recovery_codes'", {"key", "uri"}),
         ({"recovery_codes": None, "key": None}, "'recovery_codes'", {"uri"}),
+        ({"recovery_codes": ["abcdefghij0"] * 3}, "same code twice", {"key", "uri"}),
+        ({"recovery_codes": ["a"]}, "shorter than 10", {"key", "uri"}),
+        ({"uri": URI + "&digits=12"}, "6 digits", {"recovery_codes", "key"}),
+        ({"uri": URI + "&period=0"}, "period", {"recovery_codes", "key"}),
+        ({"uri": URI + "&algorithm=MD5"}, "algorithm", {"recovery_codes", "key"}),
     ],
 )
 def test_enrolment_answers_not_as_the_contract_says(
@@ -333,6 +338,7 @@ def test_enrolment_text_fields_that_are_not_strings_are_absent(hostile) -> None:
         {"enabled": True, "method": "EMAIL", "enabled_on": "2026-13-45 10:00:00"},
         {"enabled": False, "method": None, "disabled_on": 1_800_000_000},
         {"enabled": False, "method": None, "disabled_on": "2026-11-27T10:00:00"},
+        {"enabled": True, "method": None},
     ],
 )
 def test_mfa_status_not_as_the_contract_says(hostile, totp: dict) -> None:

@@ -22,6 +22,8 @@ TEXT_FIELDS = ("message", "type", "issuer")
 SECRET_FIELDS = frozenset({"token", "key", "uri", "recovery_codes"})
 #: Bounds of an enrolment's recovery codes and TOTP key and URI.
 MAX_CODES = 64
+#: The shortest recovery code (the contract: at least 10 characters).
+MIN_CODE_LEN = 10
 MAX_CODE_LEN = 128
 MAX_KEY_LEN = 256
 MAX_URI_LEN = 2048
@@ -64,6 +66,10 @@ def _codes_problem(codes: Any) -> str | None:
             return "'recovery_codes' holds something that is not a code"
         if len(code) > MAX_CODE_LEN or not code.isprintable():
             return "'recovery_codes' holds a code that is too long or has control characters"
+        if len(code) < MIN_CODE_LEN:  # the contract: each at least 10 characters
+            return f"'recovery_codes' holds a code shorter than {MIN_CODE_LEN} characters"
+    if len(set(codes)) != len(codes):  # each stands in once: the same code twice is wrong
+        return "'recovery_codes' holds the same code twice"
     return None
 
 
@@ -92,9 +98,19 @@ def _uri_problem(uri: Any, key: Any) -> str | None:
         return f"'uri' is not an {URI_PREFIX} URI"
     from urllib.parse import parse_qs, urlsplit
 
-    secret = parse_qs(urlsplit(uri).query).get("secret", [""])[0]
+    query = parse_qs(urlsplit(uri).query)
+    secret = query.get("secret", [""])[0]
     if isinstance(key, str) and secret.rstrip("=").upper() != key.rstrip("=").upper():
         return "'uri' holds another secret than 'key'"
+    # The contract's codes: 6 digits (the shell takes no other), a step of seconds, and
+    # an algorithm authenticator apps know; SHA1, 6 and 30 when not said.
+    if query.get("digits", ["6"])[0] != "6":
+        return "'uri' asks for codes of other than 6 digits"
+    period = query.get("period", ["30"])[0]
+    if not period.isdigit() or not 1 <= int(period) <= 300:
+        return "'uri' has no valid period"
+    if query.get("algorithm", ["SHA1"])[0].upper() not in ("SHA1", "SHA256", "SHA512"):
+        return "'uri' names an unknown algorithm"
     return None
 
 
@@ -147,6 +163,8 @@ def check_mfa_status(totp: dict[str, Any]) -> dict[str, Any]:
         problem = "'enabled' is not true or false"
     elif status["method"] is not None and status["method"] not in MFA_METHODS:
         problem = "'method' is not one of " + ", ".join(MFA_METHODS)
+    elif status["enabled"] and status["method"] is None:  # on, but by no method
+        problem = "'enabled' is true and 'method' is null"
     else:
         problem = next(
             (
