@@ -132,12 +132,21 @@ def test_nested_progress_draws_one_line() -> None:
 
 @pytest.mark.parametrize("make", [
     lambda: TerminalUI(stdout=FakeTTY(), stderr=io.StringIO()),  # stderr piped
-    lambda: BatchUI(tty_path="/nonexistent", stdout=FakeTTY(), stderr=FakeTTY()),
+    lambda: BatchUI(tty_path="/nonexistent", stdout=FakeTTY(), stderr=io.StringIO()),
 ])
-def test_pipes_and_batch_runs_show_nothing(make) -> None:
+def test_pipes_show_nothing(make) -> None:
     ui = make()
     ui.progress_after = 0  # would draw at once if it drew at all
     threads = threading.active_count()
     with ui.progress():
         assert threading.active_count() == threads
     assert err(ui) == ""
+
+
+def test_a_script_typed_at_a_terminal_shows_the_time_too() -> None:
+    """`vss -c ...` at a terminal (stderr a terminal): a slow request shows its time."""
+    ui = BatchUI(tty_path="/nonexistent", stdout=io.StringIO(), stderr=FakeTTY())
+    ui.progress_after = 0
+    with ui.progress():
+        wait_drawn(ui)  # type: ignore[arg-type]
+    assert "waiting for the server" in err(ui)

@@ -30,6 +30,9 @@ class UI:
     messages_to_stdout = True
     #: Whether Ctrl-C ends the whole run (a script), not just the question (the shell).
     interrupt_ends_run = False
+    #: Seconds a request runs before its elapsed time is shown, and between updates.
+    progress_after = 0.5
+    progress_every = 0.1
 
     def __init__(self, *, color: bool = False, assume_yes: bool = False,
                  stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
@@ -44,6 +47,7 @@ class UI:
         #: token: :func:`vss_shell.errors.spellings`); every text printed or asked
         #: has them replaced by ``***``, whatever a server echoes back.
         self.secrets: Callable[[], Iterable[str]] | None = None
+        self._ticker: _Ticker | None = None
 
     # --- output ---------------------------------------------------------
     def out(self, text: str = "") -> None:
@@ -84,16 +88,34 @@ class UI:
         return hide_url_secrets(visible(self._safe(str(text))))
 
     def _write(self, stream: TextIO, text: str) -> None:
-        """Print ``text``, already safe, as it is."""
+        """Print ``text``, already safe, as it is (a slow request's time line first
+        goes)."""
+        if self._ticker is not None:  # a message in the middle of a request
+            self._ticker.stop()
+            self._ticker = None
         print(text, file=stream, flush=True)
 
     def _paint(self, text: str, sgr: str) -> str:
         return f"\x1b[{sgr}m{text}\x1b[0m" if self.color else text
 
     def progress(self, label: str = "") -> contextlib.AbstractContextManager[None]:
-        """Around a request: a terminal shows the time it takes once it is slow; a
-        pipe shows nothing (this default)."""
-        return contextlib.nullcontext()
+        """Around a request: once it is slow, its elapsed time on stderr (one line,
+        erased after) when stderr is a terminal (the shell, or ``vss -c`` typed at
+        one); nothing in a pipe."""
+        if self._ticker is not None or not _is_terminal(self.stderr):
+            return contextlib.nullcontext()
+        return self._ticking(label or "waiting for the server")
+
+    @contextlib.contextmanager
+    def _ticking(self, label: str) -> Any:
+        ticker = _Ticker(self.stderr, visible(label, newlines=False),
+                         after=self.progress_after, every=self.progress_every)
+        self._ticker = ticker
+        try:
+            yield
+        finally:  # also on Ctrl-C: the line goes at once
+            self._ticker = None
+            ticker.stop()
 
     @property
     def columns(self) -> int | None:
@@ -183,38 +205,9 @@ class UI:
 class TerminalUI(UI):
     """The interactive shell: questions through prompt_toolkit, no history."""
 
-    #: Seconds a request runs before its elapsed time is shown, and between updates.
-    progress_after = 0.5
-    progress_every = 0.1
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._completer: Any = None
-        self._ticker: _Ticker | None = None
-
-    def progress(self, label: str = "") -> contextlib.AbstractContextManager[None]:
-        """Elapsed time on stderr (one line, erased after) while a request is slow,
-        when stderr is a terminal."""
-        if self._ticker is not None or not _is_terminal(self.stderr):
-            return contextlib.nullcontext()
-        return self._ticking(label or "waiting for the server")
-
-    @contextlib.contextmanager
-    def _ticking(self, label: str) -> Any:
-        ticker = _Ticker(self.stderr, visible(label, newlines=False),
-                         after=self.progress_after, every=self.progress_every)
-        self._ticker = ticker
-        try:
-            yield
-        finally:  # also on Ctrl-C: the line goes at once
-            self._ticker = None
-            ticker.stop()
-
-    def _write(self, stream: TextIO, text: str) -> None:
-        if self._ticker is not None:  # a message in the middle of a request
-            self._ticker.stop()
-            self._ticker = None
-        super()._write(stream, text)
 
     def ask(self, question: str, *, flag: str, default: str | None = None,
             paths: bool = False) -> str:
