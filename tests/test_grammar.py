@@ -268,6 +268,20 @@ def test_a_100kb_command_line_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert r.stdout == "" and len(r.stderr.splitlines()) == 1 and len(r.stderr) < 300
 
 
+@pytest.mark.parametrize("source", ["/dev/zero", "big"])
+def test_a_file_line_too_long_to_be_a_command_is_not_held(tmp_path: Path, source: str) -> None:
+    """`vss -f` reads a line at most 1 MiB long: /dev/zero or a huge line is one line,
+    exit 2, at once (memory stays bounded: the rest is never read)."""
+    if source == "big":
+        source = str(tmp_path / "big.txt")
+        Path(source).write_text("x" * 3_000_000)
+    env = vss_env(tmp_path, user=None, password=None)
+    r = run_vss("-f", source, env=env, cwd=tmp_path, timeout=60)
+    assert r.returncode == 2, str(r)[:500]
+    assert r.stdout == "" and len(r.stderr.splitlines()) == 1, str(r)[:500]
+    assert "longer than 1048576 characters" in r.stderr
+
+
 # --- the way to the first prompt stays light --------------------------------------------
 
 

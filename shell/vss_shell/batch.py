@@ -26,9 +26,31 @@ def logical_lines(stream: Iterable[str]) -> Iterator[tuple[int, list[str] | str]
     cannot be read, only its text is given, and running it says why.
     """
     splitter = Splitter()
-    for raw in stream:
+    for raw in _bounded(stream):
         yield from _line_commands(splitter.feed(raw.rstrip("\r\n") + "\n"))
     yield from _line_commands([splitter.end()])
+
+
+#: The longest line of a command file read (a longer one is no command: /dev/zero).
+MAX_LINE = 1 << 20
+
+
+class LineTooLong(UsageError):
+    """A line of a command file longer than MAX_LINE characters."""
+
+
+def _bounded(stream: Iterable[str]) -> Iterator[str]:
+    """The stream's lines, each read up to MAX_LINE characters: a longer one (a wrong
+    file, /dev/zero) raises :class:`LineTooLong` and nothing more is read."""
+    read = getattr(stream, "readline", None)
+    if read is None:  # a list of lines (tests): already in memory
+        yield from stream
+        return
+    while line := read(MAX_LINE + 1):
+        if len(line) > MAX_LINE and not line.endswith("\n"):
+            raise LineTooLong(f"a line longer than {MAX_LINE} characters is no command; "
+                              "the rest of the file was not read")
+        yield line
 
 
 def _line_commands(found: list[Piece]) -> Iterator[tuple[int, list[str] | str]]:
@@ -48,8 +70,17 @@ def run(ctx: Context, name: str, entries: Iterable[tuple[int, str | list[str]]],
         keep_going: bool = False, debug: bool = False) -> int:
     """Run each entry (a line, or a command's words); the exit status of the run."""
     status = OK
+    commands = iter(entries)
     try:
-        for number, entry in entries:
+        while True:
+            try:
+                number, entry = next(commands)
+            except StopIteration:
+                break
+            except LineTooLong as exc:  # the file itself: no command to number
+                ctx.ui.error(f"{name}: {exc}")
+                status = max(status, exc.exit_status)
+                break
             try:
                 execute(ctx, split(entry) if isinstance(entry, str) else entry)
             except ExitShell:
