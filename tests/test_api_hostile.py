@@ -614,3 +614,15 @@ def test_a_token_that_is_not_a_jwt_is_refused_at_login(hostile, token: str) -> N
         api.request_token(USER, PASSWORD)
     assert "malformed token" in str(info.value) and "\n" not in str(info.value)
     assert token.strip() not in repr(info.value)
+
+
+@pytest.mark.parametrize("headers", [
+    {f"X-Many-{i}": "v" for i in range(120)},  # http.client reads at most 100
+    {"X-Long": "a" * 70_000},  # a header line over 64 KiB
+])
+def test_unreadable_headers_are_said_so_not_a_lost_connection(hostile, headers: dict) -> None:
+    hostile.reply("GET", "/v2/user", json={"data": {}},
+                  headers={"Content-Type": "application/json", **headers})
+    with VssClient(hostile.url, **FAST) as api, pytest.raises(InvalidResponse) as info:
+        api.get_user(live_jwt())
+    assert "headers" in str(info.value) and "cannot connect" not in str(info.value)

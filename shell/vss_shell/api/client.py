@@ -13,7 +13,7 @@ import socket
 import ssl
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from http.client import RemoteDisconnected
+from http.client import HTTPException, LineTooLong, RemoteDisconnected
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -508,7 +508,7 @@ class VssClient:
 
     def _transport_error(
         self, exc: BaseException, secrets: Iterable[str | None], deadline: Deadline
-    ) -> TransportError:
+    ) -> TransportError | InvalidResponse:
         """Map a ``requests``/``urllib3``/socket exception to a safe, one-line error."""
         where = self.endpoint
         chain = list(_exception_chain(exc))
@@ -567,6 +567,11 @@ class VssClient:
             return failed("host name not resolved")
         if has(ConnectionResetError):
             return failed("connection reset by the server")
+        if has(LineTooLong, UnicodeError) or any(
+                isinstance(item, HTTPException) and "headers" in str(item) for item in chain):
+            # An answer came, but not one HTTP can read (the request may have been acted on).
+            return InvalidResponse(f"the answer from {where} has headers too many, too long "
+                                   "or not readable", secrets=secrets)
         if has(RemoteDisconnected, urllib3.exceptions.ProtocolError, ConnectionAbortedError):
             return failed("the server closed the connection without answering")
         if has(
