@@ -146,7 +146,8 @@ def test_requests_never_scans_the_environment_per_request(emulator, monkeypatch)
         ("https://127.9.8.7", {"HTTPS_PROXY": "http://p:1"}, None, None),
         ("https://[::1]:8443", {"HTTPS_PROXY": "http://p:1"}, None, None),
         ("https://LocalHost", {"HTTPS_PROXY": "http://p:1"}, None, None),
-        ("https://api.localhost", {"HTTPS_PROXY": "http://p:1"}, None, None),
+        # A name under localhost: a resolver decides, so it is no loopback of ours.
+        ("https://api.localhost", {"HTTPS_PROXY": "http://p:1"}, "http://p:1", "HTTPS_PROXY"),
         ("https://[::ffff:127.0.0.1]", {"HTTPS_PROXY": "http://p:1"}, None, None),
         ("https://128.0.0.1", {"HTTPS_PROXY": "http://p:1"}, "http://p:1", "HTTPS_PROXY"),
     ],

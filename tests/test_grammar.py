@@ -282,6 +282,13 @@ def test_a_file_line_too_long_to_be_a_command_is_not_held(tmp_path: Path, source
     assert "longer than 1048576 characters" in r.stderr
 
 
+def test_a_command_file_that_cannot_be_read_on_is_one_line(tmp_path: Path) -> None:
+    env = vss_env(tmp_path, user=None, password=None)
+    r = run_vss("-f", "/proc/self/mem", env=env, cwd=tmp_path, timeout=60)  # EIO at once
+    assert r.returncode == 2, str(r)[:500]
+    assert "Traceback" not in r.stderr and len(r.stderr.splitlines()) == 1, str(r)[:500]
+
+
 # --- the way to the first prompt stays light --------------------------------------------
 
 

@@ -625,3 +625,13 @@ def test_spellings_leave_out_tiny_secrets() -> None:
 
     assert spellings(["ab", None, ""]) == set()
     assert {"abc", "YWJj", "dTphYmM=", "dTphYmM"} <= spellings(["abc"], "u")
+
+
+def test_tell_shows_contract_secrets_as_they_are() -> None:
+    """A key or recovery code shown to be written down is never "hidden" into another
+    value when it happens to hold a session secret (a code sent, a password)."""
+    ui = BatchUI(tty_path="/nonexistent", stdout=io.StringIO(), stderr=io.StringIO())
+    ui.secrets = lambda: {"493817"}
+    ui.tell("  K7QX-493817-ABCD\x1b[2J")
+    ui.out("echoed 493817")
+    assert ui.stdout.getvalue() == "  K7QX-493817-ABCD\\x1b[2J\nechoed ***\n"

@@ -81,6 +81,10 @@ def run(ctx: Context, name: str, entries: Iterable[tuple[int, str | list[str]]],
                 ctx.ui.error(f"{name}: {exc}")
                 status = max(status, exc.exit_status)
                 break
+            except OSError as exc:  # the file cannot be read on (an I/O error)
+                ctx.ui.error(f"{name}: cannot read it: {exc.strerror or exc}")
+                status = max(status, USAGE)
+                break
             try:
                 execute(ctx, split(entry) if isinstance(entry, str) else entry)
             except ExitShell:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -102,7 +102,12 @@ def _entries(opts: argparse.Namespace) -> tuple[str, Iterable[tuple[int, Any]]]:
     if opts.file and opts.file != "-":
         # Undecodable bytes become U+FFFD: that line then fails as one line, no traceback.
         handle = open(opts.file, encoding="utf-8", errors="replace")  # noqa: SIM115
-        return opts.file, logical_lines(handle)
+
+        def read() -> Iterator[tuple[int, Any]]:
+            with handle:  # closed once read, or when the run stops early
+                yield from logical_lines(handle)
+
+        return opts.file, read()
     sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
     return "<stdin>", logical_lines(sys.stdin)
 

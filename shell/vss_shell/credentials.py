@@ -11,6 +11,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from vss_shell.errors import ShellError
 from vss_shell.record import Record
@@ -200,7 +201,6 @@ def checked_code(value: str, what: str) -> str:
 def _run_bounded(argv: list[str], timeout: float) -> tuple[int, bytes]:
     """Run ``argv`` (no shell, no stdin, none of the secret variables); its exit status
     and what it printed, read up to MAX_OTP_OUTPUT bytes and ``timeout`` seconds."""
-    import selectors
     import subprocess
 
     name = argv[0]
@@ -211,6 +211,19 @@ def _run_bounded(argv: list[str], timeout: float) -> tuple[int, bytes]:
         raise ShellError(f"--otp-command: {name}: command not found") from None
     except OSError as exc:
         raise ShellError(f"--otp-command: {name}: {exc.strerror}") from None
+    try:
+        return _read_bounded(proc, name, timeout)
+    finally:  # whatever happened (Ctrl-C too), the command does not outlive the call
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _read_bounded(proc: Any, name: str, timeout: float) -> tuple[int, bytes]:
+    """The exit status and output of ``proc``, bounded in size and time."""
+    import selectors
+    import subprocess
+
     assert proc.stdout is not None
     deadline, data, trouble = time.monotonic() + timeout, b"", None
     with proc.stdout, selectors.DefaultSelector() as selector:
@@ -233,8 +246,6 @@ def _run_bounded(argv: list[str], timeout: float) -> tuple[int, bytes]:
         except subprocess.TimeoutExpired:
             trouble = f"did not finish in {timeout:g} s"
     if trouble is not None:
-        proc.kill()
-        proc.wait()
         raise ShellError(f"--otp-command: {name} {trouble}")
     return status, data
 

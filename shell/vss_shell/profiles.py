@@ -25,10 +25,11 @@ from urllib.parse import urlsplit
 
 from vss_shell import files, paths, shipped
 from vss_shell.api.limits import MAX_TIMEOUT
+from vss_shell.api.netenv import is_loopback
 from vss_shell.constants import MFA_METHODS
 from vss_shell.errors import hide_url_secrets
 from vss_shell.record import Frozen, Record
-from vss_shell.safetext import visible
+from vss_shell.safetext import CONTROL_CHARACTERS, visible
 
 
 class ProfileError(Exception):
@@ -68,7 +69,6 @@ MAX_DEPTH = 16
 
 
 #: Characters no value of the file may hold: C0 and C1 controls, DEL.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
@@ -79,16 +79,6 @@ def _type_name(value: object) -> str:
         type(value), f"a {type(value).__name__}"
     )
 
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _brief(value: Any, limit: int = 60) -> str:
@@ -114,7 +104,7 @@ def _check_endpoint(value: Any) -> str:
     if not isinstance(value, str):
         raise BadValue(f"endpoint must be a URL string, not {_type_name(value)}")
     shown = _brief(_shown(value))
-    if _CONTROL.search(value) or any(ch.isspace() for ch in value):
+    if CONTROL_CHARACTERS.search(value) or any(ch.isspace() for ch in value):
         raise BadValue(f"endpoint {shown} must not hold spaces or "
                        "control characters")
     try:
@@ -131,7 +121,7 @@ def _check_endpoint(value: Any) -> str:
                        "setting")
     if parts.query or parts.fragment:
         raise BadValue(f"endpoint {shown} must not have a query or fragment")
-    if scheme == "http" and not _is_loopback(parts.hostname):
+    if scheme == "http" and not is_loopback(parts.hostname):
         raise BadValue(
             f"endpoint {shown} uses plain http; use https "
             "(http is allowed only for loopback hosts: 127.0.0.0/8, ::1, localhost)"
@@ -150,7 +140,7 @@ def _check_string(key: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise BadValue(f"{key} must be a string, not {_type_name(value)}")
-        if not value.strip() or _CONTROL.search(value):
+        if not value.strip() or CONTROL_CHARACTERS.search(value):
             raise BadValue(f"{key} must be a non-empty string without control characters")
         return value
 

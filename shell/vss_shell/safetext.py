@@ -17,6 +17,8 @@ _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 #: Characters shown as escapes: C0 but newline and tab, DEL, C1, bidi controls.
 _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 _CONTROL_NO_NEWLINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+#: Every control character, newlines included (a one-line value holds none).
+CONTROL_CHARACTERS = _CONTROL_NO_NEWLINE
 #: What JSON output must escape beyond what ``json.dumps`` does (DEL, C1, bidi).
 _JSON_EXTRA = re.compile(f"[\x7f-\x9f{_BIDI}]")
 

@@ -57,8 +57,9 @@ class UI:
     def tell(self, text: str) -> None:
         """What a person needs in order to answer a question (a key, recovery codes, a
         QR code): where results go; :class:`BatchUI` says it on the terminal that asks
-        when results go to a file or a pipe."""
-        self.out(text)
+        when results go to a file or a pipe. Shown as given (control characters
+        escaped): these are secrets by contract, which hiding could corrupt."""
+        self._write(self.stdout, shown(text))
 
     def info(self, text: str) -> None:
         """A message about progress: stdout at a prompt, stderr in a pipe."""
@@ -332,11 +333,11 @@ class BatchUI(UI):
 
     def tell(self, text: str) -> None:
         if self.columns is not None or not self.can_ask:  # stdout is the terminal, or
-            self.out(text)  # no person is asked anything: with the results
+            super().tell(text)  # no person is asked anything: with the results
             return
         fd = os.open(self._tty_path, os.O_WRONLY | os.O_NOCTTY)
         try:
-            os.write(fd, (self._safe(text) + "\n").encode())
+            os.write(fd, (shown(text) + "\n").encode())
         finally:
             os.close(fd)
 

@@ -59,9 +59,11 @@ class NetEnv(Frozen):
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost`` (and ``*.localhost``), 127.0.0.0/8 and ``::1``."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
+    """True for ``localhost``, 127.0.0.0/8 and ``::1`` (also IPv4-mapped): the hosts
+    that never go through a proxy and may be spoken to in plain http (the profiles'
+    check too). Other names, ``*.localhost`` included, depend on a resolver."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
         return True
     if not host or not (host[0].isdigit() or ":" in host):
         return False
