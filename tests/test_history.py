@@ -223,3 +223,22 @@ def test_link_planted_during_session_is_refused_and_reported(tmp_path: Path) -> 
     assert mode(victim) == 0o644
     assert [(type(e), e.filename) for e in errors] == [(UnsafePath, str(path))]
     assert history.get_strings() == ["mfa status"]  # kept in memory
+
+
+def test_loading_reads_the_newest_megabyte_never_through_a_link(tmp_path: Path) -> None:
+    """A history file grown huge costs its last MiB at start (the newest entries); a
+    link planted after the shell made the file is not read at all."""
+    path = tmp_path / "history"
+    history = MaskingFileHistory(path, table())
+    entry = "\n# 2026-01-01 00:00:00.000000\n+{}\n"
+    path.write_text("".join(entry.format(f"whoami #{i}") for i in range(60_000))
+                    + entry.format("mfa status"))
+    assert path.stat().st_size > 2 << 20
+    loaded = list(history.load_history_strings())
+    assert loaded[0] == "mfa status" and "whoami #59999" in loaded
+    assert "whoami #0" not in loaded and len(loaded) < 60_000
+    target = tmp_path / "elsewhere"
+    target.write_text(entry.format("login planted"))
+    path.unlink()
+    path.symlink_to(target)
+    assert list(history.load_history_strings()) == []

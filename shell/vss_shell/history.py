@@ -49,6 +49,28 @@ def _open(path: Path) -> int:
     return fd
 
 
+#: The most of the history file read at start (its end: the newest entries).
+MAX_LOAD = 1 << 20
+
+
+def _tail(path: Path) -> bytes:
+    """The last MAX_LOAD bytes of the history file, from its first whole entry; nothing
+    when it is missing, a link, or not a regular file (a FIFO would block)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(fd).st_size
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        if size > MAX_LOAD:
+            handle.seek(size - MAX_LOAD)
+            data = handle.read(MAX_LOAD)
+            return data[data.find(b"\n#") + 1:] if b"\n#" in data else b""
+        return handle.read(MAX_LOAD)
+
+
 class MaskingFileHistory(FileHistory):
     """A FileHistory (mode 0600) that writes secrets as ``******``.
 
@@ -68,11 +90,25 @@ class MaskingFileHistory(FileHistory):
         super().__init__(str(path))
 
     def load_history_strings(self) -> Iterable[str]:
-        """The file's lines, less those with a masked secret (recalled, they could only
-        fail) and those with control characters (the file is outside text: recalled,
-        such a line would reach the terminal raw). The file keeps them as a record."""
-        return (line for line in super().load_history_strings()
-                if MASK not in line and visible(line, newlines=False) == line)
+        """The file's entries, newest first, from its last MAX_LOAD bytes (read never
+        through a link nor from anything but a regular file), less those with a masked
+        secret (recalled, they could only fail) and those with control characters (the
+        file is outside text: recalled, such a line would reach the terminal raw). The
+        file keeps them all as a record."""
+        entries: list[str] = []
+        lines: list[str] = []
+        for raw in _tail(self.path).splitlines(keepends=True):
+            line = raw.decode("utf-8", errors="replace")
+            if line.startswith("+"):
+                lines.append(line[1:])
+                continue
+            if lines:
+                entries.append("".join(lines).removesuffix("\n"))
+            lines = []
+        if lines:
+            entries.append("".join(lines).removesuffix("\n"))
+        return (entry for entry in reversed(entries)
+                if MASK not in entry and visible(entry, newlines=False) == entry)
 
     def store_string(self, string: str) -> None:
         line = history_line(self.table, string)
