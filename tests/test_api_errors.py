@@ -33,6 +33,7 @@ from vss_shell.api.errors import (
     scrub,
 )
 from vss_shell.constants import DISABLE_TOKEN_MARKER, ENFORCE_MARKER, ERROR_KINDS, OTP_MARKER
+from vss_shell.errors import REDACTED
 
 JSON = "application/json"
 
@@ -185,7 +186,7 @@ def test_scrub_replaces_raw_and_quoted_forms() -> None:
     text = "token a/b+c=, quoted a%2Fb%2Bc%3D, pw hunter22"
     out = scrub(text, ["a/b+c=", "hunter22", None, ""])
     assert "a/b+c=" not in out and "a%2Fb%2Bc%3D" not in out and "hunter22" not in out
-    assert out.count(errors.REDACTED) == 3
+    assert out.count(REDACTED) == 3
 
 
 # Secrets without whitespace or "*" (a secret containing the redaction mark "***"

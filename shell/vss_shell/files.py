@@ -119,7 +119,8 @@ def _temp_prefix(target: Path) -> str:
     return f".{name}."
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (another user's counts: it cannot be signalled)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -135,7 +136,7 @@ def _stale(middle: str, entry: os.DirEntry[str], now: float) -> bool:
     if pid.isdecimal() and int(pid) > 0 and len(rand) == 12 and set(rand) <= _HEX:
         if int(pid) == os.getpid():
             return entry.path not in _live
-        return not _alive(int(pid))
+        return not alive(int(pid))
     if len(middle) != 8 or not set(middle) <= _MKSTEMP:
         return False
     try:

@@ -9,6 +9,8 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from vss_shell import files
+
 
 def _xdg(var: str, default: str) -> Path:
     value = os.environ.get(var)
@@ -61,16 +63,6 @@ def scratch_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process, or a pid we may not signal: alive
-        return True
-    return True
-
-
 def _sweep(tmp: Path, remove: Callable[..., None]) -> None:
     """Remove our demo folders (our user's, not symlinks) whose process is gone."""
     try:
@@ -86,5 +78,5 @@ def _sweep(tmp: Path, remove: Callable[..., None]) -> None:
         except OSError:
             continue
         if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() \
-                and not _alive(int(match.group(1))):
+                and not files.alive(int(match.group(1))):
             remove(entry.path, ignore_errors=True)

@@ -328,12 +328,6 @@ def _secret_path(obj: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None
     return None
 
 
-def _secret_key(obj: Any) -> str | None:
-    """The first key in ``obj`` (recursively) that looks like a secret, if any."""
-    found = _secret_path(obj)
-    return found[-1] if found else None
-
-
 def _secret_message(key: str) -> str:
     return (
         f"{_brief(key)} looks like a secret; passwords, tokens, OTPs and recovery codes "

@@ -46,8 +46,6 @@ EXCERPT_LEN = 80
 EXCERPT_SCAN = 16384
 #: Longest server message kept in an error.
 MESSAGE_LEN = 240
-#: What a secret is replaced with.
-REDACTED = "***"
 _WS = re.compile(r"\s+")
 #: An error kind as the contract spells them (``BadRequest``); anything else is ignored.
 _KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
@@ -118,12 +116,12 @@ def secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
 def scrub(
     text: str, secrets: Iterable[str | None] = (), *, forms: tuple[str, ...] | None = None
 ) -> str:
-    """Replace every secret (and its URL-quoted forms) in ``text`` by ``***``;
-    ``forms``: those of :func:`secret_forms`, when already known."""
-    found = [form for form in (secret_forms(secrets) if forms is None else forms) if form in text]
-    if not found:
-        return text
-    return re.sub("|".join(map(re.escape, found)), REDACTED, text)
+    """Replace every spelling of every secret in ``text`` by ``***``
+    (:func:`vss_shell.errors.hide_secrets`); ``forms``: those of :func:`secret_forms`,
+    when already known."""
+    from vss_shell.errors import hide_secrets
+
+    return hide_secrets(text, secret_forms(secrets) if forms is None else forms)
 
 
 class ApiError(Exception):
