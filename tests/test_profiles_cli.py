@@ -516,6 +516,18 @@ def test_profile_use_keeps_options_and_variables(vss: Run, emulator: Emulator) -
 TOKEN_REQ = "POST /auth/request-token"
 
 
+def test_set_output_stays_over_a_profile_that_says_nothing(vss: Run, work: Path,
+                                                          emulator: Emulator) -> None:
+    """`profile use` to a profile without an `output` key keeps `set output`; one with
+    it applies its value."""
+    r = vss("-c", f"profile add quiet --endpoint {emulator.url} --user demo; "
+            f"profile add loud --endpoint {emulator.url} --user demo --output table; "
+            "set output json; profile use quiet; set; profile use loud; set")
+    assert r.returncode == 0, str(r)
+    settings = [line for line in r.stdout.splitlines() if "output" in line]
+    assert settings == ['{"output":"json","autosuggest":"on"}', "output       table"], str(r)
+
+
 def test_a_profile_edit_changes_the_next_commands_output(vss: Run, work: Path) -> None:
     """-o on a command > the latest of `set output` and the profile's value."""
     r = vss("--profile", "work", "-c", "whoami; profile set output json; whoami; "

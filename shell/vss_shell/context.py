@@ -78,12 +78,13 @@ class Context:
 
     def use_profile(self, name: str) -> None:
         """Switch to profile ``name``: the old session is logged out; the new
-        profile's output format applies."""
+        profile's output format applies, if it has one (else ``set output`` stays)."""
         new = self.session_factory(name)
         self.session.forget()
         self.session.close()
         self.session = new
-        self._output = None
+        if new.settings.sources.get("output", "default") != "default":
+            self._output = None  # the new profile (or vss -o) says how to print
 
     def refresh_profile(self, key: str) -> bool:
         """The active profile's ``key`` was edited: its new values apply at once.
