@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from vss_shell.errors import hide_url_secrets
 from vss_shell.record import Frozen
 
 #: Variables that replace the trusted CAs, in the order they win.
@@ -75,17 +76,6 @@ def is_loopback(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return address.is_loopback or bool(mapped and mapped.is_loopback)
-
-
-def hide_credentials(url: str) -> str:
-    """``url`` with its user name and password (up to the last ``@``) as ``***``."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        scheme, rest = "", url
-    authority, slash, path = rest.partition("/")
-    if "@" in authority:
-        authority = "***@" + authority.rpartition("@")[2]
-    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 def _get(env: Mapping[str, str], name: str) -> tuple[str | None, str | None]:
@@ -168,7 +158,7 @@ def resolve(endpoint: str, env: Mapping[str, str] | None = None) -> NetEnv:
         if proxy_url is not None and no_proxy and bypassed(host, port, no_proxy):
             proxy_url = proxy_source = None
     return NetEnv(
-        proxy=hide_credentials(proxy_url) if proxy_url else None,
+        proxy=hide_url_secrets(proxy_url) if proxy_url else None,
         proxy_source=proxy_source,
         ca_bundle=ca_bundle,
         ca_source=ca_source,

@@ -7,7 +7,7 @@ from typing import Any
 
 from vss_shell.commands.table import Arg, Command, Table
 from vss_shell.context import Context
-from vss_shell.errors import UsageError, hide_url_secrets
+from vss_shell.errors import UsageError
 
 
 def login(ctx: Context, a: Args) -> dict[str, Any] | None:
@@ -64,7 +64,7 @@ def whoami(ctx: Context, a: Args) -> dict[str, Any]:
         found["mfa_method"] = method
     net = netenv.resolve(settings.endpoint, session.sources.env)
     if net.proxy:
-        found["proxy"] = hide_url_secrets(net.proxy)  # a proxy URL may hold a password
+        found["proxy"] = net.proxy  # its user name and password hidden already
     if net.ca_bundle and settings.verify is True:  # else the profile's choice stands
         found["ca_bundle"] = f"{net.ca_bundle} (from {net.ca_source})" if (
             net.ca_source and not as_json) else net.ca_bundle
