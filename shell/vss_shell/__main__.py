@@ -1,5 +1,5 @@
 """``python -m vss_shell`` runs the ``vss`` executable."""
 
-from vss_shell.cli import main
+from vss_shell.startup import main
 
 raise SystemExit(main())

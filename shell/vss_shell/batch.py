@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from vss_shell import startup
 from vss_shell.commands.parser import Piece, Splitter, split
 from vss_shell.context import Context
 from vss_shell.dispatch import ExitShell, execute, failure
@@ -71,8 +72,12 @@ def run(ctx: Context, name: str, entries: Iterable[tuple[int, str | list[str]]],
     """Run each entry (a line, or a command's words); the exit status of the run."""
     status = OK
     commands = iter(entries)
+    ran = False
     try:
         while True:
+            if ran:  # start-up (the HTTP stack included) is over once a command has run
+                startup.ready()
+            ran = True
             try:
                 number, entry = next(commands)
             except StopIteration:

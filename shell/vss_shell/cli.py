@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, NoReturn
 
 from vss_shell import __version__, paths
@@ -31,58 +31,98 @@ environment:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, whose errors quote what was typed with control characters escaped."""
+#: The options of ``vss`` by help group: (flags, argparse keywords). The parser is
+#: built from this table, and so are the values of a run given no option (``vss``
+#: alone, the interactive shell: it then starts without importing argparse).
+OPTIONS: tuple[tuple[str, tuple[tuple[tuple[str, ...], dict[str, Any]], ...]], ...] = (
+    ("what to run", (
+        (("-c",), {"dest": "commands", "metavar": "COMMANDS",
+                   "help": "run these commands (separated by ';') and exit"}),
+        (("-f", "--file"), {"metavar": "FILE",
+                            "help": "run the commands in FILE ('-': stdin) and exit"}),
+        (("--keep-going",), {"action": "store_true",
+                             "help": "piped runs: go on after a failing command"}),
+        (("--demo",), {"action": "store_true",
+                       "help": "start the local API emulator and use its demo account"}),
+    )),
+    ("connection (over the profile's values)", (
+        (("--profile",), {"help": "the profile to use (VSS_PROFILE)"}),
+        (("--endpoint",), {"metavar": "URL", "help": "API endpoint (VSS_ENDPOINT)"}),
+        (("--user",), {"help": "username (VSS_USER)"}),
+        (("--timeout",), {"type": float, "metavar": "SECONDS", "help": "request timeout"}),
+        (("--ca-bundle",), {"metavar": "PATH", "help": "CA bundle to verify TLS with"}),
+        (("--insecure",), {"action": "store_true",
+                           "help": "do NOT verify TLS certificates (warned)"}),
+        (("--no-token-cache",), {"action": "store_true",
+                                 "help": "neither read nor write the token cache"}),
+    )),
+    ("answers for scripts", (
+        (("--password-file",), {"metavar": "FILE", "help": "read the password from FILE"}),
+        (("--otp-command",), {"metavar": "CMD",
+                              "help": "run CMD (no shell) to get a one-time code"}),
+        (("-y", "--yes"), {"action": "store_true", "help": "answer yes to confirmations"}),
+    )),
+    ("output and files", (
+        (("-o", "--output"), {"choices": ("table", "json"), "help": "output format"}),
+        (("--no-color",), {"action": "store_true", "help": "no colour (also NO_COLOR)"}),
+        (("--no-auto-suggest",), {"action": "store_true",
+                                  "help": "no grey suggestions from history"}),
+        (("--config",), {"metavar": "PATH", "help": "profiles file (VSS_SHELL_CONFIG)"}),
+        (("--history",), {"metavar": "PATH", "help": "history file (VSS_SHELL_HISTORY)"}),
+        (("--debug",), {"action": "store_true", "help": "show tracebacks (secrets redacted)"}),
+    )),
+)
+#: Options that exclude each other (by destination): where the commands come from.
+EXCLUSIVE = ("commands", "file")
 
-    def error(self, message: str) -> NoReturn:
-        from vss_shell.safetext import visible
 
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {visible(message, newlines=False)}\n")
+def _dest(flags: tuple[str, ...], keywords: dict[str, Any]) -> str:
+    """The attribute an option sets, named as argparse names it."""
+    long = next((flag for flag in flags if flag.startswith("--")), flags[0])
+    return keywords.get("dest") or long.lstrip("-").replace("-", "_")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The options of ``vss`` itself."""
-    p = _Parser(
+def build_parser() -> Any:
+    """The options of ``vss`` itself: an ``argparse.ArgumentParser``, whose errors
+    quote what was typed with control characters escaped."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            from vss_shell.safetext import visible
+
+            self.print_usage(sys.stderr)
+            self.exit(2, f"{self.prog}: error: {visible(message, newlines=False)}\n")
+
+    p = Parser(
         prog="vss", description="An interactive shell for the ITS Private Cloud (VSS) API: "
         "account multi-factor authentication.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"vss-shell {__version__}")
-    run = p.add_argument_group("what to run")
-    source = run.add_mutually_exclusive_group()
-    source.add_argument("-c", dest="commands", metavar="COMMANDS",
-                        help="run these commands (separated by ';') and exit")
-    source.add_argument("-f", "--file", metavar="FILE",
-                        help="run the commands in FILE ('-': stdin) and exit")
-    run.add_argument("--keep-going", action="store_true",
-                     help="piped runs: go on after a failing command")
-    run.add_argument("--demo", action="store_true",
-                     help="start the local API emulator and use its demo account")
-    conn = p.add_argument_group("connection (over the profile's values)")
-    conn.add_argument("--profile", help="the profile to use (VSS_PROFILE)")
-    conn.add_argument("--endpoint", metavar="URL", help="API endpoint (VSS_ENDPOINT)")
-    conn.add_argument("--user", help="username (VSS_USER)")
-    conn.add_argument("--timeout", type=float, metavar="SECONDS", help="request timeout")
-    conn.add_argument("--ca-bundle", metavar="PATH", help="CA bundle to verify TLS with")
-    conn.add_argument("--insecure", action="store_true",
-                      help="do NOT verify TLS certificates (warned)")
-    conn.add_argument("--no-token-cache", action="store_true",
-                      help="neither read nor write the token cache")
-    creds = p.add_argument_group("answers for scripts")
-    creds.add_argument("--password-file", metavar="FILE", help="read the password from FILE")
-    creds.add_argument("--otp-command", metavar="CMD",
-                       help="run CMD (no shell) to get a one-time code")
-    creds.add_argument("-y", "--yes", action="store_true", help="answer yes to confirmations")
-    out = p.add_argument_group("output and files")
-    out.add_argument("-o", "--output", choices=("table", "json"), help="output format")
-    out.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
-    out.add_argument("--no-auto-suggest", action="store_true",
-                     help="no grey suggestions from history")
-    out.add_argument("--config", metavar="PATH", help="profiles file (VSS_SHELL_CONFIG)")
-    out.add_argument("--history", metavar="PATH", help="history file (VSS_SHELL_HISTORY)")
-    out.add_argument("--debug", action="store_true",
-                     help="show tracebacks (secrets redacted)")
+    for title, options in OPTIONS:
+        group = p.add_argument_group(title)
+        exclusive = None
+        for flags, keywords in options:
+            target = group
+            if _dest(flags, keywords) in EXCLUSIVE:
+                exclusive = exclusive or group.add_mutually_exclusive_group()
+                target = exclusive
+            target.add_argument(*flags, **keywords)
     return p
+
+
+def no_options() -> SimpleNamespace:
+    """What the parser gives for a command line without options."""
+    return SimpleNamespace(**{
+        _dest(flags, keywords): keywords.get(
+            "default", False if keywords.get("action") == "store_true" else None)
+        for _, options in OPTIONS for flags, keywords in options})
+
+
+def parse_options(argv: list[str] | None = None) -> Any:
+    """The options of this run (``sys.argv`` when ``argv`` is None)."""
+    args = sys.argv[1:] if argv is None else argv
+    return build_parser().parse_args(args) if args else no_options()
 
 
 def _demo_password() -> str:
@@ -93,7 +133,7 @@ def _demo_password() -> str:
     return tomllib.loads(shipped.read_text("emulator.toml"))["accounts"]["demo"]["password"]
 
 
-def _entries(opts: argparse.Namespace) -> tuple[str, Iterable[tuple[int, Any]]]:
+def _entries(opts: Any) -> tuple[str, Iterable[tuple[int, Any]]]:
     from vss_shell.batch import logical_lines
     from vss_shell.commands.parser import numbered_commands
 
@@ -126,7 +166,7 @@ def _no_charset_guessing() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run ``vss``; returns the exit status."""
     _no_charset_guessing()
-    opts = build_parser().parse_args(argv)
+    opts = parse_options(argv)
     env = dict(os.environ)
     interactive = (opts.commands is None and opts.file is None
                    and sys.stdin.isatty() and sys.stdout.isatty())
@@ -144,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
-def _run(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bool) -> int:
+def _run(opts: Any, env: dict[str, str], ui: Any, interactive: bool) -> int:
     demo = opts.demo or (opts.profile or env.get("VSS_PROFILE")) == "demo"
     for why, given in (("runs its own emulator and account", (
             ("--profile", opts.profile not in (None, "demo")), ("--endpoint", opts.endpoint),
@@ -179,7 +219,7 @@ class Files:
         self.profiles, self.tokens, self.history = profiles, tokens, history
 
     @classmethod
-    def user(cls, opts: argparse.Namespace) -> Files:
+    def user(cls, opts: Any) -> Files:
         """The person's files (XDG, or as ``--config``/``--history`` and variables say)."""
         return cls(paths.profiles_path(opts.config), paths.tokens_path(),
                    paths.history_path(opts.history))
@@ -190,7 +230,7 @@ class Files:
         return cls(folder / "profiles.toml", folder / "tokens.toml", folder / "history")
 
 
-def _session(opts: argparse.Namespace, env: dict[str, str], ui: Any, interactive: bool,
+def _session(opts: Any, env: dict[str, str], ui: Any, interactive: bool,
              where: Files, *, demo: bool = False) -> int:
     from vss_shell.commands import table
     from vss_shell.context import Context

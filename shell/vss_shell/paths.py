@@ -45,7 +45,7 @@ def tokens_path() -> Path:
 
 
 #: Demo runs keep their files in ``$TMPDIR/vss-demo-PID-XXXXXXXX``.
-_SCRATCH = re.compile(r"vss-demo-(\d+)-[A-Za-z0-9_]+")
+_SCRATCH = r"vss-demo-(\d+)-[A-Za-z0-9_]+"  # compiled when demo mode cleans up
 
 
 @contextlib.contextmanager
@@ -70,7 +70,7 @@ def _sweep(tmp: Path, remove: Callable[..., None]) -> None:
     except OSError:
         return
     for entry in entries:
-        match = _SCRATCH.fullmatch(entry.name)
+        match = re.fullmatch(_SCRATCH, entry.name)
         if not match or int(match.group(1)) == os.getpid():
             continue
         try:

@@ -29,7 +29,7 @@ from vss_shell.api.netenv import is_loopback
 from vss_shell.constants import MFA_METHODS
 from vss_shell.errors import hide_url_secrets
 from vss_shell.record import Frozen, Record
-from vss_shell.safetext import CONTROL_CHARACTERS, visible
+from vss_shell.safetext import has_control, visible
 
 
 class ProfileError(Exception):
@@ -52,11 +52,25 @@ class _SchemaError(ProfileError):
 #: Profile names: letters, digits, ``-``, ``_``, ``.``; 1 to 64 characters.
 NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
-#: Key names that look like secrets; they never go in the profiles file.
-_SECRET_RE = re.compile(
-    r"pass(word|wd|phrase)|pwd|token|secret|recovery|credential|(?<![a-z])otp|otp(?![a-z])",
-    re.IGNORECASE,
-)
+#: Key names that look like secrets (any case); they never go in the profiles file.
+#: Also ``otp`` that is not inside a word (``otp``, ``otp_seed``, ``use-otp``).
+_SECRET_WORDS = ("password", "passwd", "passphrase", "pwd", "token", "secret", "recovery",
+                 "credential")
+
+
+def _looks_secret(key: str) -> bool:
+    """Whether the key name ``key`` looks like a secret's (:data:`_SECRET_WORDS`)."""
+    folded = key.casefold()
+    if any(word in folded for word in _SECRET_WORDS):
+        return True
+    at = folded.find("otp")
+    while at >= 0:
+        before, after = folded[at - 1:at] if at else "", folded[at + 3:at + 4]
+        if not ("a" <= before <= "z") or not ("a" <= after <= "z"):
+            return True
+        at = folded.find("otp", at + 1)
+    return False
+
 
 _HEADER = (
     "# vss-shell connection profiles, written by vss-shell (comments are not kept).\n"
@@ -104,7 +118,7 @@ def _check_endpoint(value: Any) -> str:
     if not isinstance(value, str):
         raise BadValue(f"endpoint must be a URL string, not {_type_name(value)}")
     shown = _brief(_shown(value))
-    if CONTROL_CHARACTERS.search(value) or any(ch.isspace() for ch in value):
+    if has_control(value) or any(ch.isspace() for ch in value):
         raise BadValue(f"endpoint {shown} must not hold spaces or "
                        "control characters")
     try:
@@ -140,7 +154,7 @@ def _check_string(key: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise BadValue(f"{key} must be a string, not {_type_name(value)}")
-        if not value.strip() or CONTROL_CHARACTERS.search(value):
+        if not value.strip() or has_control(value):
             raise BadValue(f"{key} must be a non-empty string without control characters")
         return value
 
@@ -315,7 +329,7 @@ def _secret_path(obj: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None
     """Where in ``obj`` (keys, recursively) the first key that looks like a secret is."""
     if isinstance(obj, dict):
         for key, value in obj.items():
-            if _SECRET_RE.search(key):
+            if _looks_secret(key):
                 return (*path, key)
             found = _secret_path(value, (*path, key))
             if found:
@@ -444,8 +458,9 @@ def _too_deep(doc: Any) -> bool:
 
 # --- locating a problem in the text, for "FILE:LINE: message" ---
 
-_KEY_TOKEN = re.compile(r"\s*(\"(?:[^\"\\]|\\.)*\"|'[^']*'|[A-Za-z0-9_-]+)\s*")
-_TOML_WHERE = re.compile(r"(.*) \(at line (\d+), column \d+\)", re.DOTALL)
+# Only a broken file needs these: compiled (and cached by ``re``) then, not at start-up.
+_KEY_TOKEN = r"\s*(\"(?:[^\"\\]|\\.)*\"|'[^']*'|[A-Za-z0-9_-]+)\s*"
+_TOML_WHERE = r"(.*) \(at line (\d+), column \d+\)"
 
 
 def _split_key(text: str) -> tuple[list[str], int] | None:
@@ -453,7 +468,7 @@ def _split_key(text: str) -> tuple[list[str], int] | None:
     parts: list[str] = []
     pos = 0
     while True:
-        match = _KEY_TOKEN.match(text, pos)
+        match = re.compile(_KEY_TOKEN).match(text, pos)
         if not match:
             return None
         token = match.group(1)
@@ -522,7 +537,7 @@ def _problem(path: Path, text: str, exc: Exception) -> str:
     if isinstance(exc, _SchemaError):
         return _at(path, _locate(text, exc.table, exc.key), str(exc))
     message = str(exc)
-    match = _TOML_WHERE.fullmatch(message)
+    match = re.fullmatch(_TOML_WHERE, message, re.DOTALL)
     if match:
         return _at(path, int(match.group(2)), match.group(1))
     if message.endswith("(at end of document)"):
@@ -750,7 +765,7 @@ class ProfileStore:
     def _spec(key: str) -> KeySpec:
         if key in PROFILE_KEYS:
             return PROFILE_KEYS[key]
-        if _SECRET_RE.search(key):
+        if _looks_secret(key):
             raise BadValue(_secret_message(key))
         raise BadValue(
             f"unknown profile setting {_brief(key)}{_did_you_mean(key, PROFILE_KEYS)} "

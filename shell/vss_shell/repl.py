@@ -24,6 +24,7 @@ from prompt_toolkit.output import ColorDepth
 from prompt_toolkit.shortcuts import CompleteStyle
 from prompt_toolkit.styles import Style
 
+from vss_shell import startup
 from vss_shell.commands.builtin import help_text
 from vss_shell.commands.parser import classify, continues, numbered_commands, pieces, words
 from vss_shell.completion import ShellCompleter
@@ -149,11 +150,15 @@ def help_for(ctx: Context, text: str) -> str:
 def prepare_http() -> threading.Thread:
     """Import the HTTP stack (``requests``, ``urllib3``) in a daemon thread, while the
     person types: the first command then does not wait for it. It only imports, and
-    the loop joins it before running a command: no command imports alongside it."""
+    the loop joins it before running a command: no command imports alongside it.
+    Then start-up is over (:func:`vss_shell.startup.ready`)."""
 
     def load() -> None:
-        with contextlib.suppress(Exception):  # the command that needs it will say
-            import vss_shell.api.client  # noqa: F401
+        try:
+            with contextlib.suppress(Exception):  # the command that needs it will say
+                import vss_shell.api.client  # noqa: F401
+        finally:
+            startup.ready()
 
     thread = threading.Thread(target=load, name="vss-prepare-http", daemon=True)
     thread.start()

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import re
 
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-#: Characters shown as escapes: C0 but newline and tab, DEL, C1, bidi controls.
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
-_CONTROL_NO_NEWLINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-#: Every control character, newlines included (a one-line value holds none).
-CONTROL_CHARACTERS = _CONTROL_NO_NEWLINE
-#: What JSON output must escape beyond what ``json.dumps`` does (DEL, C1, bidi).
-_JSON_EXTRA = re.compile(f"[\x7f-\x9f{_BIDI}]")
+#: C0 but newline and tab, DEL, C1: shown as escapes. Only the first 256 code points,
+#: so these compile in microseconds (a class reaching U+2069 costs milliseconds).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_NO_NEWLINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: The bidirectional controls, each with its escape: they reorder what a person reads.
+_BIDI = {code: f"\\u{code:04x}" for code in (
+    0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+#: What JSON output must escape beyond what ``json.dumps`` does (DEL, C1; bidi too).
+_JSON_EXTRA = re.compile("[\x7f-\x9f]")
 
 
 class Styled(str):
@@ -32,15 +33,21 @@ class Styled(str):
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return f"\\x{ord(match.group()):02x}"
 
 
 def visible(text: str, *, newlines: bool = True) -> str:
     """``text`` with control characters shown as escapes (``\\x1b``); newlines and
     tabs kept unless ``newlines`` is False (a one-line field)."""
-    pattern = _CONTROL if newlines else _CONTROL_NO_NEWLINE
-    return pattern.sub(_escape, text)
+    text = (_CONTROL if newlines else _CONTROL_NO_NEWLINE).sub(_escape, text)
+    return text if text.isascii() else text.translate(_BIDI)
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character :func:`visible` would escape,
+    newlines included (a one-line value holds none)."""
+    return _CONTROL_NO_NEWLINE.search(text) is not None or (
+        not text.isascii() and not _BIDI.keys().isdisjoint(map(ord, text)))
 
 
 def shown(text: object) -> str:
@@ -54,4 +61,5 @@ def shown(text: object) -> str:
 def json_escape_extra(text: str) -> str:
     """A JSON document with DEL, C1 and bidi controls as ``\\u`` escapes (``json.dumps``
     already escapes C0). Such characters can only stand inside JSON strings."""
-    return _JSON_EXTRA.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    text = _JSON_EXTRA.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text if text.isascii() else text.translate(_BIDI)

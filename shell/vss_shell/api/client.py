@@ -216,6 +216,11 @@ class VssClient:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         self._session = session
+        #: The session's headers, checked once by requests: each request gets a copy.
+        self._headers = requests.PreparedRequest()
+        self._headers.prepare_headers(session.headers)
+        #: Each URL as requests prepared it (parsed, checked, quoted) the first time.
+        self._urls: dict[str, str] = {}
         self._watchdog = Watchdog()
         self._options: dict[str, Any] = {
             "timeout": (self.timeout, self.timeout),  # per recv; the watchdog bounds the call
@@ -381,11 +386,16 @@ class VssClient:
     def _prepare(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.PreparedRequest:
         """The request, prepared from the session's headers alone: the session keeps
         no cookies, hooks or parameters to merge (``Session.request`` merges seven
-        settings per request), and proxies and CAs were resolved once."""
+        settings per request), and proxies and CAs were resolved once. The URL and
+        the headers are prepared once (the shell calls a handful of paths) and
+        copied; the body and the credentials, each time."""
         prepared = requests.PreparedRequest()
         prepared.prepare_method(method)
-        prepared.prepare_url(url, None)
-        prepared.prepare_headers(self._session.headers)
+        if url not in self._urls:
+            prepared.prepare_url(url, None)
+            self._urls[url] = prepared.url
+        prepared.url = self._urls[url]
+        prepared.headers = self._headers.headers.copy()
         prepared.prepare_body(None, None, kwargs.pop("json", None))
         prepared.prepare_auth(kwargs.pop("auth", None), url)
         # No cookie is ever sent; the jar only serves requests' look at a redirect,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from vss_shell.session import Session
     from vss_shell.ui import UI
 
-_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+_PHONE = r"\+?[\d\s().-]+"  # compiled at the first phone number
 _WHERE = {"EMAIL": "your email", "SMS": "the SMS", "AUTHENTICATOR": "your authenticator app"}
 
 
@@ -32,7 +32,7 @@ def check_phone(text: str) -> str:
     international = text.strip().startswith("+")
     fits = (8 <= len(digits) <= 15 if international
             else len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")))
-    if not _PHONE.match(text.strip()) or not fits:
+    if not re.fullmatch(_PHONE, text.strip()) or not fits:
         raise ShellError(f"invalid phone number '{text}' (for example 416-555-0123, "
                          "(416) 555-0123 or +1 416 555 0123)")
     return text.strip()
