@@ -58,7 +58,8 @@ BARE = (
     "        break\n"
 )
 QUICK = os.environ.get("VSS_BENCH_QUICK") == "1"  # fewer rounds, to try the bench out
-ROUNDS = 3 if QUICK else 15
+ROUNDS = 3 if QUICK else 25
+NETWORK_ROUNDS = 3 if QUICK else 15
 IMPORT_ROUNDS = 2 if QUICK else 5
 PIPED_N = 200 if QUICK else 1000
 DELAYED_N = 30 if QUICK else 100
@@ -229,8 +230,41 @@ def first_network(bench: Bench) -> list[dict]:
     for _ in range(ROUNDS):
         net.append(bench.timed([*VSS, "-c", "mfa status"]) * 1000)
         help_.append(bench.timed([*VSS, "-c", "help"]) * 1000)
-    return [paired('first network command: vss -c "mfa status"', net, help_, "ms", "<= 1.5x",
-                   "vss -c help")]
+    return [paired('first network command, piped: vss -c "mfa status"', net, help_, "ms",
+                   "", "vss -c help")]
+
+
+#: A fast typist: the first key a quarter of a second after the prompt shows, then
+#: one key every 50 ms (240 words a minute).
+REACTION, KEY_GAP = 0.25, 0.05
+
+
+def first_at_prompt(bench: Bench) -> list[dict]:
+    """The first command typed at a fresh prompt, Enter to the next prompt: ``mfa
+    status`` (the HTTP stack loaded while the person typed) against ``help``. The
+    keys come at a fast typist's pace (:data:`REACTION`, :data:`KEY_GAP`)."""
+    took: dict[str, list[float]] = {"mfa status": [], "help": []}
+    for _ in range(NETWORK_ROUNDS):
+        for line in took:
+            bench.fresh_history()
+            pty = Pty(VSS, bench.env)
+            try:
+                shown = pty.wait_for(PROMPT)
+                pty.read_until(shown + REACTION)
+                for char in line.encode():  # each key echoed, then the next one
+                    mark = len(pty.out)
+                    sent = pty.send(bytes([char]))
+                    pty.wait_for(bytes([char]), mark)
+                    pty.read_until(sent + KEY_GAP)
+                pty.settle()
+                mark = len(pty.out)
+                sent = pty.send(b"\r")
+                took[line].append((pty.wait_for(PROMPT, mark, after_cpr=True) - sent) * 1000)
+            finally:
+                pty.close()
+    return [paired("first network command at the prompt: mfa status (typed, Enter to "
+                   "next prompt)", took["mfa status"], took["help"], "ms", "<= 1.5x",
+                   "help, typed the same way in a fresh shell")]
 
 
 # -- 4 and 5: interactive latency and memory in the pty ---------------------------------
@@ -379,6 +413,99 @@ def reference(bench: Bench) -> tuple[list[dict], str]:
             single(f"reference: vss-cli shell, 100 x {line!r}", runs, "ms")], ""
 
 
+# -- instructions: the same comparisons, counted instead of timed -----------------------
+
+#: Put on PYTHONPATH (as ``sitecustomize``) for a run that must end at its first render.
+FIRST_RENDER_EXIT = """\
+import importlib.abc, importlib.machinery, os, sys
+
+
+class _ExitAfterFirstRender(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "prompt_toolkit.renderer":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run_module = spec.loader.exec_module
+
+        def exec_module(module):
+            run_module(module)
+            render = module.Renderer.render
+
+            def render_then_exit(self, *args, **kwargs):
+                render(self, *args, **kwargs)
+                self.output.flush()
+                os._exit(0)
+
+            module.Renderer.render = render_then_exit
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _ExitAfterFirstRender())
+"""
+
+
+def instructions(bench: Bench) -> tuple[list[dict], str]:
+    """CPU instructions (valgrind's callgrind) to the first render, vss against the
+    bare prompt, and of ``-c "mfa status"`` against ``-c help``: the ratios of the
+    timed figures without the machine's noise (user-space instructions only: no
+    system calls, no cache misses). One run each; repeatable to about 0.1%."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return [], "valgrind is not installed: instruction counts skipped"
+    with tempfile.TemporaryDirectory() as tmp:
+        hook = Path(tmp) / "hook"
+        hook.mkdir()
+        (hook / "sitecustomize.py").write_text(FIRST_RENDER_EXIT, encoding="utf-8")
+
+        def count(argv: list[str], tty: bool) -> float:
+            log = Path(tmp) / "callgrind.log"
+            run = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                   f"--log-file={log}", *argv]
+            env = bench.env | {"PYTHONHASHSEED": "0"}
+            if tty:
+                bench.fresh_history()
+                pty = Pty(run, env | {"PYTHONPATH": str(hook)})
+                try:
+                    pty.proc.wait(timeout=300)
+                finally:
+                    pty.close()
+            else:
+                subprocess.run(run, capture_output=True, env=env, timeout=300, check=True)
+            for line in log.read_text().splitlines():
+                if "Collected :" in line:
+                    return int(line.split(":")[-1]) / 1e6
+            raise SystemExit(f"bench: no instruction count from valgrind for {argv[2:]}")
+
+        bare = count(BARE_ARGV, tty=True)
+        vss = count(VSS, tty=True)
+        demo = count([*VSS, "--demo"], tty=True)
+        helped = count([*VSS, "-c", "help"], tty=False)
+        net = count([*VSS, "-c", "mfa status"], tty=False)
+        requests_only = count([PY, "-c", "import sys; sys.modules['charset_normalizer'] = None;"
+                               " import requests"], tty=False)  # as vss imports it
+        nothing = count([PY, "-c", "pass"], tty=False)
+
+    def fig(name: str, value: float, floor: float, floor_is: str, target: str = "") -> dict:
+        one = {"median": value, "min": value, "max": value, "n": 1}
+        low = {"median": floor, "min": floor, "max": floor, "n": 1}
+        return {"name": name, "unit": "M instr", "value": one, "floor": low,
+                "floor_is": floor_is, "ratio": {"median": value / floor}, "target": target}
+
+    return [
+        fig("first prompt, instructions: vss (profile, token cached)", vss, bare,
+            "bare PromptSession().prompt(), to its first render", "<= 1.10x"),
+        fig("first prompt, instructions: vss --demo", demo, bare,
+            "bare PromptSession().prompt(), to its first render"),
+        fig('first network command, instructions: vss -c "mfa status"', net, helped,
+            "vss -c help"),
+        fig("  of which python -c 'import requests' (less python -c pass)",
+            requests_only - nothing, helped, "vss -c help: what importing requests alone "
+            "adds to it, whatever the shell does"),
+    ], ""
+
+
 # -- imports ----------------------------------------------------------------------------
 
 def import_costs(bench: Bench) -> dict[str, Any]:
@@ -491,6 +618,7 @@ def main() -> int:
             figures += piped(bench, bench.slow_url, DELAYED_N, 3 if not QUICK else 2,
                              ", +20 ms/answer", "")
             figures += first_network(bench)
+            figures += first_at_prompt(bench)
             figures += in_process()
             pty_figures, pty_rss = interactive(bench)
             figures += pty_figures
@@ -503,6 +631,10 @@ def main() -> int:
                                   "bare prompt, same lines"))
             ref, note = reference(bench)
             figures += ref
+            if note:
+                notes.append(note)
+            counted, note = instructions(bench)
+            figures += counted
             if note:
                 notes.append(note)
             imports = import_costs(bench)

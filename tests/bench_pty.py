@@ -118,6 +118,12 @@ class Pty:
             if len(self.out) == size:
                 return
 
+    def read_until(self, moment: float) -> None:
+        """Read (and answer) what comes until ``moment`` (a ``time.perf_counter()``)."""
+        while (left := moment - time.perf_counter()) > 0:
+            if not self._read(left):
+                return
+
     def peak_rss_kib(self) -> int:
         """The child's peak resident set size (``VmHWM``), in KiB."""
         with open(f"/proc/{self.pid}/status", encoding="ascii") as status:

@@ -638,7 +638,7 @@ def test_the_http_stack_is_prepared_once_after_the_first_prompt(
     events: list[str] = []
     started = threading.Thread(target=lambda: events.append("prepared"))
 
-    def prepare() -> threading.Thread:
+    def prepare(_ctx: Context) -> threading.Thread:
         events.append("prepare")
         started.start()
         return started
@@ -652,14 +652,20 @@ def test_the_http_stack_is_prepared_once_after_the_first_prompt(
     assert events == ["prepare", "prepared", "whoami", "whoami", "exit"]
 
 
-def test_prepare_http_imports_requests_in_a_thread() -> None:
+def test_prepare_http_imports_requests_in_a_thread(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    code = ("import sys, vss_shell.repl as r\n"
+    code = ("import sys, types, vss_shell.repl as r\n"
+            "from vss_shell.credentials import CredentialSources\n"
+            "from vss_shell.profiles import ProfileStore, resolve\n"
+            "from vss_shell.session import Session\n"
+            f"store = ProfileStore({str(tmp_path / 'none.toml')!r}).load()\n"
+            "s = Session(resolve(store, options={'endpoint': 'http://127.0.0.1:9', "
+            "'username': 'u', 'token_cache': False}, env={}), CredentialSources({}))\n"
             "assert 'requests' not in sys.modules\n"
-            "t = r.prepare_http(); t.join(30)\n"
-            "print(t.daemon, 'requests' in sys.modules, 'vss_shell.api.client' in sys.modules)")
+            "t = r.prepare_http(types.SimpleNamespace(session=s)); t.join(30)\n"
+            "print(t.daemon, 'requests' in sys.modules, s._client is not None)")
     shell = Path(__file__).resolve().parents[1] / "shell"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": str(shell)}, timeout=60)

@@ -134,10 +134,21 @@ def test_a_failing_first_command_gives_it_back_too(ctx: Context, held: None) -> 
     assert gc.isenabled()
 
 
-def test_the_shell_is_ready_once_the_http_stack_is_loaded(held: None) -> None:
-    repl.prepare_http().join(timeout=30)
-    assert "requests" in sys.modules
+def test_the_shell_is_ready_once_the_http_client_is_made(
+        ctx: Context, emulator: Emulator, held: None) -> None:
+    assert ctx.session._client is None
+    emulator.reset_stats()
+    repl.prepare_http(ctx).join(timeout=30)
+    assert "requests" in sys.modules and "vss_shell.output" in sys.modules
+    client = ctx.session._client
+    assert client is not None  # made while the person types, with its pool
+    adapter = client._session.get_adapter(client.endpoint)
+    assert len(adapter.poolmanager.pools) == 1
+    assert emulator.stats() == {"requests": {}, "connections": 0}  # nothing sent
     assert gc.isenabled()
+    emulator.reset_stats()
+    assert ctx.session.call_v2(ctx.ui, lambda c, t: c.get_user(t))["username"] == "demo"
+    assert len(adapter.poolmanager.pools) == 1  # the call took the pool made before
 
 
 # -- options ----------------------------------------------------------------------------

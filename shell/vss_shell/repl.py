@@ -147,16 +147,19 @@ def help_for(ctx: Context, text: str) -> str:
     return help_text(ctx.table, walk.command or walk.entry, demo=ctx.demo is not None)
 
 
-def prepare_http() -> threading.Thread:
-    """Import the HTTP stack (``requests``, ``urllib3``) in a daemon thread, while the
-    person types: the first command then does not wait for it. It only imports, and
-    the loop joins it before running a command: no command imports alongside it.
-    Then start-up is over (:func:`vss_shell.startup.ready`)."""
+def prepare_http(ctx: Context) -> threading.Thread:
+    """Import the HTTP stack (``requests``, ``urllib3``), make the session's client and
+    its connection pool (nothing is sent) and import what prints a result, in a daemon
+    thread while the person types: the first command then does not wait for them. The
+    loop joins it before running a command: no command runs alongside it. Then
+    start-up is over (:func:`startup.ready`)."""
 
     def load() -> None:
         try:
             with contextlib.suppress(Exception):  # the command that needs it will say
-                import vss_shell.api.client  # noqa: F401
+                import vss_shell.output  # noqa: F401
+
+                ctx.session.client.warm()
         finally:
             startup.ready()
 
@@ -205,7 +208,7 @@ def run(ctx: Context, *, history: Path, banner: str, debug: bool = False) -> int
 
     def shown(_app: object) -> None:  # the first prompt is on the screen
         if not warm:
-            warm.append(prepare_http())
+            warm.append(prepare_http(ctx))
 
     prompt.app.after_render += shown
     ctx.ui.out(banner)

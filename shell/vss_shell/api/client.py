@@ -233,6 +233,13 @@ class VssClient:
 
     # --- lifecycle ------------------------------------------------------------------------
 
+    def warm(self) -> None:
+        """Make the connection pool the first call will take, as a call makes it (the
+        shell does this while the person types). Nothing is sent, nothing connects."""
+        prepared = self._prepare("GET", self.endpoint + "/", {})
+        self._session.get_adapter(prepared.url).get_connection_with_tls_context(
+            prepared, self._options["verify"], proxies=self._options["proxies"], cert=None)
+
     def close(self) -> None:
         """Close the session and its pooled connections."""
         self._session.close()
