@@ -46,16 +46,23 @@ def wait_drawn(ui: TerminalUI, times: int = 1) -> None:
         assert ticker.drawn.wait(5), "the progress line was never drawn"
 
 
+def drawing_stopped(ticker) -> bool:
+    """No line drawn in the next ten update intervals (0.01 s each)."""
+    ticker.drawn.clear()
+    return not ticker.drawn.wait(0.1)
+
+
 def test_a_slow_request_shows_the_elapsed_time_then_erases_it() -> None:
     ui = terminal_ui()
     with ui.progress():
         wait_drawn(ui, times=2)  # updated, not drawn once
-        thread = ui._ticker._thread  # type: ignore[union-attr]
+        ticker = ui._ticker
     text = err(ui)
     assert text.startswith(f"{ERASE}  waiting for the server... ")
     assert text.count("waiting for the server...") >= 2
     assert text.endswith(f" s{ERASE}")
-    assert not thread.is_alive()
+    assert drawing_stopped(ticker)
+    assert err(ui) == text
     assert ui._ticker is None
     assert ui.stdout.getvalue() == ""  # type: ignore[attr-defined]
 
@@ -63,19 +70,34 @@ def test_a_slow_request_shows_the_elapsed_time_then_erases_it() -> None:
 def test_a_fast_request_shows_nothing() -> None:
     ui = terminal_ui(after=60)
     with ui.progress("signing in"):
-        thread = ui._ticker._thread  # type: ignore[union-attr]
+        ticker = ui._ticker
     assert err(ui) == ""
-    assert not thread.is_alive()  # stopped at once, not after 60 s
+    assert ticker._request is None  # stopped at once, not after 60 s
+
+
+def test_one_thread_draws_for_every_request() -> None:
+    ui = terminal_ui(after=60)
+    with ui.progress():
+        pass
+    threads = threading.active_count()
+    for _ in range(20):
+        with ui.progress():
+            assert ui._ticker is ui._clock
+    assert threading.active_count() == threads
+    ui.progress_after = 0
+    with ui.progress():  # and it still draws after many fast ones
+        wait_drawn(ui)
+    assert err(ui).endswith(ERASE)
 
 
 def test_ctrl_c_stops_the_thread_and_erases_the_line() -> None:
     ui = terminal_ui()
     with pytest.raises(KeyboardInterrupt), ui.progress():
         wait_drawn(ui)
-        thread = ui._ticker._thread  # type: ignore[union-attr]
+        ticker = ui._ticker
         raise KeyboardInterrupt
     assert err(ui).endswith(ERASE)
-    assert not thread.is_alive()
+    assert drawing_stopped(ticker)
     before = err(ui)
     with ui.progress():  # the next request can show it again
         wait_drawn(ui)

@@ -47,6 +47,9 @@ class UI:
         #: token: :func:`vss_shell.errors.spellings`); every text printed or asked
         #: has them replaced by ``***``, whatever a server echoes back.
         self.secrets: Callable[[], Iterable[str]] | None = None
+        #: The line that shows a slow request's time (made at the first request at a
+        #: terminal); :attr:`_ticker` is it while a request runs, else None.
+        self._clock: _Ticker | None = None
         self._ticker: _Ticker | None = None
 
     # --- output ---------------------------------------------------------
@@ -109,9 +112,11 @@ class UI:
 
     @contextlib.contextmanager
     def _ticking(self, label: str) -> Any:
-        ticker = _Ticker(self.stderr, visible(label, newlines=False),
-                         after=self.progress_after, every=self.progress_every)
-        self._ticker = ticker
+        if self._clock is None or self._clock.stream is not self.stderr:
+            self._clock = _Ticker(self.stderr)
+        ticker = self._ticker = self._clock
+        ticker.begin(visible(label, newlines=False), after=self.progress_after,
+                     every=self.progress_every)
         try:
             yield
         finally:  # also on Ctrl-C: the line goes at once
@@ -249,55 +254,71 @@ def _path_completer() -> Any:
 
 
 class _Ticker:
-    """A daemon thread that shows ``label... N.N s`` on one line of ``stream`` once
-    ``after`` seconds have passed, and erases it when stopped."""
+    """The line ``label... N.N s`` on ``stream`` while a request runs, drawn once it
+    has run ``after`` seconds, updated every ``every``, erased when it ends.
 
-    def __init__(self, stream: TextIO, label: str, *, after: float, every: float) -> None:
+    One daemon thread (started with the first request) draws it for every request
+    of the run: a request costs two notifications, not a thread of its own."""
+
+    def __init__(self, stream: TextIO) -> None:
         import threading
         import time
 
-        self._stream, self._label = stream, label
-        self._after, self._every = after, every
-        self._clock = time.monotonic
-        self._start = self._clock()
-        self._stopped = threading.Event()
-        self._lock = threading.Lock()
+        self.stream = stream
+        self._now = time.monotonic
+        self._cond = threading.Condition()
+        #: The running request: (label, started, after, every); None between requests.
+        self._request: tuple[str, float, float, float] | None = None
+        self._serial = 0  # counts begin() and stop(): a wait is for one request only
         self.shown = False
         #: Set after each line drawn (tests wait on it rather than sleep).
         self.drawn = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vss-progress", daemon=True)
         self._thread.start()
 
-    def _run(self) -> None:
-        if self._stopped.wait(self._after):
-            return
-        while True:
-            with self._lock:
-                if self._stopped.is_set():
-                    return
-                elapsed = self._clock() - self._start
-                try:
-                    self._stream.write(f"\r\x1b[K  {self._label}... {elapsed:.1f} s")
-                    self._stream.flush()
-                except (OSError, ValueError):  # the terminal went away
-                    return
-                self.shown = True
-                self.drawn.set()
-            if self._stopped.wait(self._every):
-                return
+    def begin(self, label: str, *, after: float, every: float) -> None:
+        """A request starts: its line is drawn if it is still running after ``after`` s."""
+        with self._cond:
+            self._request = (label, self._now(), after, every)
+            self._serial += 1
+            self._cond.notify()
 
     def stop(self) -> None:
-        """Stop the thread; erase the line if it was drawn. Idempotent."""
-        self._stopped.set()
-        with self._lock:
+        """The request ended (or a message or question comes): erase the line if it was
+        drawn and draw no more until the next :meth:`begin`. Idempotent."""
+        with self._cond:
+            if self._request is not None:
+                self._request = None
+                self._serial += 1
+                self._cond.notify()
             if self.shown:
                 self.shown = False
-                try:
-                    self._stream.write("\r\x1b[K")
-                    self._stream.flush()
-                except (OSError, ValueError):
-                    pass
-        self._thread.join(timeout=1)
+                with contextlib.suppress(OSError, ValueError):  # the terminal went away
+                    self.stream.write("\r\x1b[K")
+                    self.stream.flush()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._request is None:
+                    self._cond.wait()
+                serial = self._serial
+                label, started, after, every = self._request
+                due = started + after
+                while self._serial == serial:
+                    left = due - self._now()
+                    if left > 0:
+                        self._cond.wait(left)
+                        continue
+                    try:
+                        self.stream.write(f"\r\x1b[K  {label}... {self._now() - started:.1f} s")
+                        self.stream.flush()
+                    except (OSError, ValueError):  # the terminal went away
+                        self._request = None
+                        break
+                    self.shown = True
+                    self.drawn.set()
+                    due = self._now() + every
 
 
 def _hidden() -> Any:

@@ -47,9 +47,9 @@ EXCERPT_LEN = 80
 EXCERPT_SCAN = 16384
 #: Longest server message kept in an error.
 MESSAGE_LEN = 240
-_WS = re.compile(r"\s+")
+_WS = r"\s+"  # these two: compiled (and kept by re) at the first error
 #: An error kind as the contract spells them (``BadRequest``); anything else is ignored.
-_KIND = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+_KIND = r"[A-Za-z][A-Za-z0-9_.-]{0,63}"
 #: Elements whose content is not text a person reads.
 _HIDDEN_ELEMENTS = ("script", "style")
 
@@ -60,7 +60,7 @@ def one_line(text: str, limit: int | None = None, secrets: Iterable[str | None] 
     Scrubbing comes before trimming so that a cut never leaves part of a secret.
     """
     secrets = tuple(secrets)
-    text = scrub(_WS.sub(" ", scrub(text, secrets)).strip(), secrets)
+    text = scrub(re.sub(_WS, " ", scrub(text, secrets)).strip(), secrets)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -393,7 +393,7 @@ def error_from_response(
             data = None
         if isinstance(data, dict):
             json_body = True
-            if isinstance(data.get("error"), str) and _KIND.fullmatch(data["error"]):
+            if isinstance(data.get("error"), str) and re.fullmatch(_KIND, data["error"]):
                 kind = data["error"]
             raw_message = data.get("message")
             if isinstance(raw_message, str):

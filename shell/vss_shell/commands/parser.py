@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 #: A word as typed: quotes and backslashes kept, with its place in the line. Words
 #: are separated by what :func:`shlex.split` takes for blanks (space, tab, CR, LF).
-_WORD = re.compile(r"""(?:"(?:\\.|[^"\\])*"?|'[^']*'?|\\.?|[^ \t\r\n"'\\])+""", re.DOTALL)
+#: Compiled (and kept by ``re``) at the first line read, not at start-up.
+_WORD = r"""(?:"(?:\\.|[^"\\])*"?|'[^']*'?|\\.?|[^ \t\r\n"'\\])+"""
 _BLANKS = " \t\r\n"
 MASK = "******"
 #: Longer lines are neither highlighted nor completed at the prompt (plain text).
@@ -108,7 +109,7 @@ def _unquote(raw: str) -> str:
 def words(line: str) -> list[Word]:
     """The words of ``line`` up to a ``#`` comment, with their spans."""
     found = []
-    for match in _WORD.finditer(line):
+    for match in re.finditer(_WORD, line, re.DOTALL):
         if match.group().startswith("#"):
             break
         found.append(Word(match.group(), _unquote(match.group()), match.start(), match.end()))
@@ -117,7 +118,7 @@ def words(line: str) -> list[Word]:
 
 def comment_start(line: str) -> int | None:
     """Where a ``#`` comment starts in ``line`` (only at the start of a word)."""
-    for match in _WORD.finditer(line):
+    for match in re.finditer(_WORD, line, re.DOTALL):
         if match.group().startswith("#"):
             return match.start()
     return None
