@@ -366,8 +366,7 @@ class Session:
         """Forget token and password, here and in the token cache (and VSS_TOKEN);
         a token the cache keeps is a ShellError (after all else is forgotten)."""
         self.env_token = None
-        self.token = None
-        self._password = None
+        self.forget()
         self.uncache(ui, strict=True)
 
     def switch_user(self, user: str) -> None:
@@ -399,9 +398,11 @@ class Session:
             self.settings.sources["mfa_method"] = "default"
 
     def forget(self) -> None:
-        """Forget token and password here; the cache keeps the token."""
+        """Forget token and password here (the client too); the cache keeps the token."""
         self.token = None
         self._password = None
+        if self._client is not None:
+            self._client.forget_secrets()
 
     def sent(self, secret: str) -> str:
         """Note a code or confirmation token about to be sent (the last few are kept):

@@ -1,8 +1,8 @@
 """The VSS API client layer: typed errors, the token, and the HTTP client.
 
 Each name is imported on first use (``from vss_shell.api import VssClient,
-ApiError`` works), so that importing a module of this package (``api.limits``)
-imports nothing else, and ``requests`` only comes with ``VssClient``.
+ApiError`` works), so that ``import vss_shell.api.limits`` imports nothing else,
+and ``requests`` only comes with ``VssClient``.
 """
 
 from __future__ import annotations

@@ -219,8 +219,12 @@ class VssClient:
         #: The session's headers, checked once by requests: each request gets a copy.
         self._headers = requests.PreparedRequest()
         self._headers.prepare_headers(session.headers)
-        #: Each URL as requests prepared it (parsed, checked, quoted) the first time.
+        #: Each URL as requests prepared it (parsed, checked, quoted) the first time;
+        #: only URLs that hold no secret (a mailed token is part of one path).
         self._urls: dict[str, str] = {}
+        #: The spellings of the last few sets of secrets (every call of a session
+        #: sends the same token), until :meth:`forget_secrets`.
+        self._forms: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._watchdog = Watchdog()
         self._options: dict[str, Any] = {
             "timeout": (self.timeout, self.timeout),  # per recv; the watchdog bounds the call
@@ -240,8 +244,13 @@ class VssClient:
         self._session.get_adapter(prepared.url).get_connection_with_tls_context(
             prepared, self._options["verify"], proxies=self._options["proxies"], cert=None)
 
+    def forget_secrets(self) -> None:
+        """Drop what the client remembers of secrets (logout, another user)."""
+        self._forms.clear()
+
     def close(self) -> None:
         """Close the session and its pooled connections."""
+        self.forget_secrets()
         self._session.close()
         self._watchdog.close()
 
@@ -332,6 +341,7 @@ class VssClient:
     ) -> dict:
         """Send one request; return its JSON object or raise an ``ApiError``."""
         secret_list: list[str | None] = list(secrets)
+        url_has_secret = bool(secret_list)
         kwargs = dict(self._options)
         if body is not None:
             kwargs["json"] = body
@@ -350,7 +360,8 @@ class VssClient:
         deadline = self._watchdog.begin(self.timeout)
         try:
             try:
-                prepared = self._prepare(method, self.endpoint + path, kwargs)
+                prepared = self._prepare(method, self.endpoint + path, kwargs,
+                                         keep_url=not url_has_secret)
                 if self.verify is False:
                     with warnings.catch_warnings():
                         # verify_tls = false is the user's choice; the shell says so.
@@ -388,20 +399,34 @@ class VssClient:
             bearer=bearer is not None,
             secrets=secret_list,
         )
-        return replies.scrub_reply(replies.text_fields(data), secret_forms(secret_list))
+        return replies.scrub_reply(replies.text_fields(data), self._secret_forms(secret_list))
 
-    def _prepare(self, method: str, url: str, kwargs: dict[str, Any]) -> requests.PreparedRequest:
+    def _secret_forms(self, secrets: Iterable[str | None]) -> tuple[str, ...]:
+        """:func:`~vss_shell.api.errors.secret_forms`, remembered for the last four sets."""
+        key = tuple(secret for secret in secrets if secret)
+        forms = self._forms.get(key)
+        if forms is None:
+            if len(self._forms) >= 4:
+                del self._forms[next(iter(self._forms))]
+            forms = self._forms[key] = secret_forms(key)
+        return forms
+
+    def _prepare(self, method: str, url: str, kwargs: dict[str, Any], *,
+                 keep_url: bool = True) -> requests.PreparedRequest:
         """The request, prepared from the session's headers alone: the session keeps
         no cookies, hooks or parameters to merge (``Session.request`` merges seven
         settings per request), and proxies and CAs were resolved once. The URL and
         the headers are prepared once (the shell calls a handful of paths) and
-        copied; the body and the credentials, each time."""
+        copied; the body and the credentials, each time. A URL that holds a secret
+        (``keep_url`` False) is not kept."""
         prepared = requests.PreparedRequest()
         prepared.prepare_method(method)
-        if url not in self._urls:
+        if url in self._urls:
+            prepared.url = self._urls[url]
+        else:
             prepared.prepare_url(url, None)
-            self._urls[url] = prepared.url
-        prepared.url = self._urls[url]
+            if keep_url and len(self._urls) < 32:
+                self._urls[url] = prepared.url
         prepared.headers = self._headers.headers.copy()
         prepared.prepare_body(None, None, kwargs.pop("json", None))
         prepared.prepare_auth(kwargs.pop("auth", None), url)

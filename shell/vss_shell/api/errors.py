@@ -8,7 +8,6 @@ not import ``requests``, and ``html``/``json`` only in the functions that need t
 
 from __future__ import annotations
 
-import functools
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -108,13 +107,7 @@ def excerpt(body: str, limit: int = EXCERPT_LEN, secrets: Iterable[str | None] =
 
 def secret_forms(secrets: Iterable[str | None]) -> tuple[str, ...]:
     """Every spelling of each secret (:func:`vss_shell.errors.spellings`: as it is,
-    URL-quoted, base64), longest first: what :func:`scrub` hides. The last few sets
-    are remembered: every call of a session sends the same token."""
-    return _forms(tuple(secret for secret in secrets if secret))
-
-
-@functools.lru_cache(maxsize=4)
-def _forms(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    URL-quoted, base64), longest first: what :func:`scrub` hides."""
     from vss_shell.errors import spellings
 
     return tuple(sorted(spellings(secrets), key=len, reverse=True))
