@@ -446,6 +446,14 @@ sys.meta_path.insert(0, _ExitAfterFirstRender())
 """
 
 
+def first_render_exit_hook(folder: Path) -> Path:
+    """A folder holding :data:`FIRST_RENDER_EXIT` as ``sitecustomize`` (for PYTHONPATH)."""
+    hook = folder / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(FIRST_RENDER_EXIT, encoding="utf-8")
+    return hook
+
+
 def instructions(bench: Bench) -> tuple[list[dict], str]:
     """CPU instructions (valgrind's callgrind) to the first render, vss against the
     bare prompt, and of ``-c "mfa status"`` against ``-c help``: the ratios of the
@@ -455,9 +463,7 @@ def instructions(bench: Bench) -> tuple[list[dict], str]:
     if valgrind is None:
         return [], "valgrind is not installed: instruction counts skipped"
     with tempfile.TemporaryDirectory() as tmp:
-        hook = Path(tmp) / "hook"
-        hook.mkdir()
-        (hook / "sitecustomize.py").write_text(FIRST_RENDER_EXIT, encoding="utf-8")
+        hook = first_render_exit_hook(Path(tmp))
 
         def count(argv: list[str], tty: bool) -> float:
             log = Path(tmp) / "callgrind.log"
@@ -516,9 +522,7 @@ def import_costs(bench: Bench) -> dict[str, Any]:
     runs: dict[str, list[dict[str, bench_imports.Module]]] = {"vss": [], "bare": [],
                                                                 "command": []}
     with tempfile.TemporaryDirectory() as tmp:
-        hook = Path(tmp) / "hook"
-        hook.mkdir()
-        (hook / "sitecustomize.py").write_text(FIRST_RENDER_EXIT, encoding="utf-8")
+        hook = first_render_exit_hook(Path(tmp))
 
         def to_prompt(argv: list[str]) -> dict[str, bench_imports.Module]:
             """What is imported until the first render (the run ends there): not what

@@ -202,3 +202,14 @@ def test_reading_removes_temp_files_a_killed_writer_left(cache):
     left.write_text(f'[tokens."{EP}"]\njdoe = "{jwt(3600)}"\n')
     assert cache.get(EP, "jdoe") is None
     assert os.listdir(cache.path.parent) == []
+
+
+def test_token_gives_the_cached_token_parsed(home, cache):
+    cache.put(EP, "jdoe", jwt(3600))
+    found = cache.token(EP, "jdoe")
+    assert found is not None and found.username == "jdoe" and found.usable()
+    assert found.raw == cache.get(EP, "jdoe")
+    assert cache.token(EP, "other") is None
+    cache.path.write_text(f'[tokens."{EP}"]\njdoe = "{jwt(30)}"\nbob = "not-a-jwt"\n')
+    assert cache.token(EP, "jdoe") is None  # within its renewal margin
+    assert cache.token(EP, "bob") is None  # not a token at all

@@ -74,9 +74,7 @@ class Session:
             with contextlib.suppress(ShellError):  # the first command that needs it says why
                 self._adopt_env_token()
         elif self.cache is not None and self.username:
-            raw = self.cache.get(self.settings.endpoint, self.username)
-            if raw:
-                self.token = Token.parse(raw)
+            self.token = self.cache.token(self.settings.endpoint, self.username)
 
     # --- plumbing -------------------------------------------------------------
     @property
@@ -327,9 +325,8 @@ class Session:
         how = "has expired" if expired else "is about to expire"
         self.token = None
         if self.cache is not None and not renewing:
-            raw = self.cache.get(self.settings.endpoint, self.user(ui))
-            if raw:
-                self.token = Token.parse(raw)
+            self.token = self.cache.token(self.settings.endpoint, self.user(ui))
+            if self.token is not None:
                 return self.token
         if renewing:
             ui.info(f"The token {how}; logging in again.")

@@ -93,14 +93,25 @@ class TokenCache:
 
         files.atomic_write(self.path, _HEADER + tomli_w.dumps({"tokens": entries}), mode=0o600)
 
-    def get(self, endpoint: str, user: str) -> str | None:
-        """The cached raw token, if it parses and has more than a minute left.
+    def token(self, endpoint: str, user: str) -> Token | None:
+        """The cached token, parsed, if it has more than its renewal margin left.
 
         Temp files that a killed writer left (they hold tokens) are removed first,
         so they do not outlive the next run even when it writes nothing."""
         files.remove_stale_temps(self.path)
         raw = self._read().get(_key(endpoint), {}).get(user)
-        return raw if raw is not None and _usable(raw) else None
+        if raw is None:
+            return None
+        try:
+            found = Token.parse(raw)
+        except TokenFormatError:
+            return None
+        return found if found.usable() else None
+
+    def get(self, endpoint: str, user: str) -> str | None:
+        """The cached raw token, if it parses and has more than a minute left."""
+        found = self.token(endpoint, user)
+        return found.raw if found is not None else None
 
     def put(self, endpoint: str, user: str, raw: str) -> None:
         """Cache ``raw``; also drops stale entries. A token that is unparsable or

@@ -220,7 +220,8 @@ class VssClient:
         self._headers = requests.PreparedRequest()
         self._headers.prepare_headers(session.headers)
         #: Each URL as requests prepared it (parsed, checked, quoted) the first time;
-        #: only URLs that hold no secret (a mailed token is part of one path).
+        #: not that of a call given secrets of its own (a mailed token is part of one
+        #: path), at most 32.
         self._urls: dict[str, str] = {}
         #: The spellings of the last few sets of secrets (every call of a session
         #: sends the same token), until :meth:`forget_secrets`.
